@@ -1,0 +1,54 @@
+/* engine.h — score one comment against a ruleset.
+ *
+ * Folds each field into the views its rules need (normalize.c), runs every
+ * rule with PCRE2 under match and depth limits, sums the scores and decides:
+ * spam at or above the spam threshold, approved at or below the approve
+ * threshold when one is set, else pending. Pure module: the daemon and the
+ * `raqib` CLI share it, so both score a comment the same way. */
+#ifndef RAQIB_ENGINE_H
+#define RAQIB_ENGINE_H
+
+#include <stddef.h>
+
+#include "raqib/comment.h"
+#include "raqib/rules.h"
+
+enum decision { DECISION_PENDING = 0, DECISION_APPROVED, DECISION_SPAM };
+
+/* Facts about the submission that are not in its text; they appear to rules
+ * in the pseudo-field `flags` as words ("honeypot", "too_fast"), beside the
+ * evasion counts normalization found ("tatweel_runs=3"). */
+struct engine_signals {
+    int honeypot;   /* the honeypot field was filled */
+    int too_fast;   /* submitted sooner after form_rendered_at than allowed */
+};
+
+/* One rule that hit. Strings point into the ruleset: keep it retained while
+ * the verdict is used. */
+struct match {
+    size_t rule_index;
+    const char *rule;
+    const char *description;
+    const char *field;   /* the field that matched ("content", "flags", …) */
+    double score;
+};
+
+struct verdict {
+    enum decision status;
+    double score;
+    struct match *matches;  /* malloc'd, in rule order */
+    size_t nmatches;
+    unsigned limit_hits;    /* patterns stopped by the match/depth limit */
+};
+
+/* Score c. Returns 0 and fills out (free with verdict_free), or -1 on
+ * allocation failure with err filled. sig may be NULL. */
+int engine_score(const struct ruleset *rs, const struct comment *c,
+                 const struct engine_signals *sig, struct verdict *out,
+                 char *err, size_t errlen);
+
+void verdict_free(struct verdict *v);
+
+const char *decision_name(enum decision d);
+
+#endif

@@ -1,0 +1,49 @@
+/* rules.h — rule files: parse, compile, hold.
+ *
+ * Reads every *.rules file of a folder in name order (or one file) with the
+ * grammar of shared/design/rules.md (rule, match, words, links, score,
+ * describe, threshold) and compiles each pattern once with PCRE2 (UTF, UCP,
+ * JIT). A struct ruleset is immutable once loaded and reference-counted, so a
+ * reload can build a new one aside and swap it in while requests finish on
+ * the old one. Pure module. */
+#ifndef RAQIB_RULES_H
+#define RAQIB_RULES_H
+
+#include <stddef.h>
+
+struct ruleset;
+
+/* What a rule is, for listings, matches and metrics. Pointers live as long
+ * as the ruleset. */
+struct rule_info {
+    const char *name;
+    const char *description;  /* "" when the rule has none */
+    const char *file;         /* file name relative to the rules folder */
+    int line;                 /* line of the `rule` keyword */
+    double score;
+    const char *kind;         /* "match", "words" or "links" */
+    const char *field;        /* "content", "any", "flags", … */
+    const char *view;         /* "norm", "raw", … */
+};
+
+/* Load every *.rules file under path (a folder, or one file) into a new
+ * ruleset with a reference count of 1. On failure returns NULL and writes
+ * "file:line: what is wrong" into err; nothing else is touched. */
+struct ruleset *ruleset_load(const char *path, char *err, size_t errlen);
+
+/* Reference counting (atomic): retain returns rs; release frees at zero. */
+struct ruleset *ruleset_retain(struct ruleset *rs);
+void ruleset_release(struct ruleset *rs);
+
+size_t ruleset_size(const struct ruleset *rs);
+void ruleset_rule_info(const struct ruleset *rs, size_t i, struct rule_info *out);
+
+/* Index of the rule called name, or -1. */
+long ruleset_find(const struct ruleset *rs, const char *name);
+
+/* `threshold spam N` (default 10) and `threshold approve N` (absent unless
+ * set: ruleset_approve_threshold then returns 0, else 1 and *out). */
+double ruleset_spam_threshold(const struct ruleset *rs);
+int ruleset_approve_threshold(const struct ruleset *rs, double *out);
+
+#endif
