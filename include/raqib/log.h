@@ -1,0 +1,24 @@
+/* log.h — one logging call with levels, to stderr.
+ *
+ * Lines look like `2026-11-29T05:00:00.123Z info  message`; one write per
+ * line so threads never interleave inside a line. Never pass secrets. */
+#ifndef RAQIB_LOG_H
+#define RAQIB_LOG_H
+
+enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+/* "debug", "info", "warn"/"warning", "error" -> level; -1 when unknown. */
+int log_level_parse(const char *name, enum log_level *out);
+
+void log_msg(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+#endif

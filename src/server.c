@@ -1,0 +1,579 @@
+/* server.c — listen, route, answer; workers and a clean shutdown.
+ *
+ * The main thread binds one listening socket, starts `threads` workers (each
+ * an event_base + evhttp + store connection accepting on a dup of that
+ * socket) and then waits on its own loop for signals, delivered as libevent
+ * events: SIGTERM/SIGINT drain (stop accepting, let in-flight requests finish
+ * within shutdown_timeout, exit 0), SIGHUP reloads the rules.
+ *
+ * A request that waits on Redis may lose its client first (libevent issue
+ * #997): the connection's close callback only marks the context, and the
+ * answer is still handed to evhttp_send_reply, which frees a request whose
+ * connection is gone instead of writing to it. */
+#include "raqib/server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/queue.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <event2/util.h>
+
+#include "raqib/auth.h"
+#include "raqib/intake.h"
+#include "raqib/log.h"
+#include "raqib/metrics.h"
+#include "raqib/reader.h"
+#include "raqib/rules.h"
+#include "raqib/store.h"
+
+struct worker {
+    int index;
+    pthread_t thread;
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *bound;
+    struct store *store;
+    struct event *wake;      /* activated by the main thread to start the drain */
+    struct event *deadline;  /* drain time limit */
+    int waiting;             /* requests waiting on the store */
+    int draining;
+};
+
+static struct {
+    struct config *cfg;
+    struct worker *workers;
+    int nworkers;
+    struct event_base *main_base;
+    pthread_mutex_t rules_lock;
+    struct ruleset *rules;
+} server = { .rules_lock = PTHREAD_MUTEX_INITIALIZER };
+
+const struct config *server_config(void) { return server.cfg; }
+
+struct store *request_store(const struct request_ctx *ctx) { return ctx->worker->store; }
+
+struct ruleset *server_rules_acquire(void)
+{
+    pthread_mutex_lock(&server.rules_lock);
+    struct ruleset *rs = ruleset_retain(server.rules);
+    pthread_mutex_unlock(&server.rules_lock);
+    return rs;
+}
+
+void server_rules_swap(struct ruleset *rs)
+{
+    pthread_mutex_lock(&server.rules_lock);
+    struct ruleset *old = server.rules;
+    server.rules = rs;
+    pthread_mutex_unlock(&server.rules_lock);
+    if (old)
+        ruleset_release(old);
+}
+
+/* --- request helpers ---------------------------------------------------- */
+
+static double elapsed_seconds(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static void on_client_close(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    struct request_ctx *ctx = arg;
+    ctx->client_gone = 1;
+}
+
+void http_begin_wait(struct request_ctx *ctx)
+{
+    ctx->waiting = 1;
+    ctx->worker->waiting++;
+    struct evhttp_connection *conn = evhttp_request_get_connection(ctx->req);
+    if (conn)
+        evhttp_connection_set_closecb(conn, on_client_close, ctx);
+}
+
+static void maybe_finish_drain(struct worker *w)
+{
+    if (w->draining && w->waiting == 0)
+        event_base_loopexit(w->base, NULL);
+}
+
+/* End the request: stop watching its connection, log, count, free ctx. */
+static void finish(struct request_ctx *ctx, int status)
+{
+    struct worker *w = ctx->worker;
+    double secs = elapsed_seconds(&ctx->start);
+    if (ctx->waiting) {
+        w->waiting--;
+        if (!ctx->client_gone) {
+            struct evhttp_connection *conn = evhttp_request_get_connection(ctx->req);
+            if (conn)
+                evhttp_connection_set_closecb(conn, NULL, NULL);
+        }
+    }
+    metrics_request(ctx->route, ctx->client_gone ? 499 : status, secs);
+    log_info("%s %s %d %.3fms%s%s%s", evhttp_request_get_command(ctx->req) == EVHTTP_REQ_GET ? "GET" : "POST",
+             evhttp_request_get_uri(ctx->req) ? evhttp_request_get_uri(ctx->req) : "-", status, secs * 1000,
+             ctx->id[0] ? " id=" : "", ctx->id, ctx->client_gone ? " (client gone)" : "");
+    free(ctx);
+    maybe_finish_drain(w);
+}
+
+void http_add_header(struct request_ctx *ctx, const char *name, const char *value)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), name, value);
+}
+
+void http_reply_text(struct request_ctx *ctx, int status, const char *content_type, const char *text, size_t len)
+{
+    struct evbuffer *out = evhttp_request_get_output_buffer(ctx->req);
+    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Content-Type", content_type);
+    evbuffer_add(out, text, len);
+    evhttp_send_reply(ctx->req, status, NULL, NULL);
+    finish(ctx, status);
+}
+
+void http_reply_json(struct request_ctx *ctx, int status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text) {
+        static const char oom[] = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
+        http_reply_text(ctx, 500, "application/json", oom, sizeof oom - 1);
+        return;
+    }
+    size_t len = strlen(text);
+    text[len] = '\0';
+    struct evbuffer *out = evhttp_request_get_output_buffer(ctx->req);
+    evbuffer_add(out, text, len);
+    evbuffer_add(out, "\n", 1);
+    free(text);
+    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Content-Type", "application/json");
+    evhttp_send_reply(ctx->req, status, NULL, NULL);
+    finish(ctx, status);
+}
+
+void http_reply_error(struct request_ctx *ctx, int status, const char *code, const char *message)
+{
+    http_reply_json(ctx, status, json_pack("{s:s, s:s}", "error", code, "message", message));
+}
+
+const char *http_header(const struct request_ctx *ctx, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(ctx->req), name);
+}
+
+void http_peer(const struct request_ctx *ctx, char *buf, size_t len)
+{
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *conn = evhttp_request_get_connection(ctx->req);
+    if (conn)
+        evhttp_connection_get_peer(conn, &addr, &port);
+    snprintf(buf, len, "%s", addr ? addr : "");
+}
+
+const char *http_body(struct request_ctx *ctx, size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(ctx->req);
+    *len = evbuffer_get_length(in);
+    if (*len == 0)
+        return "";
+    return (const char *)evbuffer_pullup(in, -1);
+}
+
+char *http_query(const struct request_ctx *ctx, const char *name)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ctx->req);
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    if (!query)
+        return NULL;
+    struct evkeyvalq params;
+    TAILQ_INIT(&params);
+    if (evhttp_parse_query_str(query, &params) < 0)
+        return NULL;
+    const char *v = evhttp_find_header(&params, name);
+    char *copy = v ? strdup(v) : NULL;
+    evhttp_clear_headers(&params);
+    return copy;
+}
+
+const char *http_path(const struct request_ctx *ctx)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ctx->req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    return path ? path : "/";
+}
+
+/* --- operational endpoints ---------------------------------------------- */
+
+static void handle_healthz(struct request_ctx *ctx)
+{
+    http_reply_json(ctx, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void on_ready_ping(void *arg, const struct store_hash *h)
+{
+    struct request_ctx *ctx = arg;
+    if (h->failed)
+        http_reply_json(ctx, 503, json_pack("{s:s, s:s, s:i, s:s}", "error", "unavailable", "message",
+                                            "the store does not answer", "retry_after", 1, "store", h->error));
+    else
+        http_reply_json(ctx, 200, json_pack("{s:s, s:b, s:b}", "status", "ready", "rules", 1, "store", 1));
+}
+
+static void handle_readyz(struct request_ctx *ctx)
+{
+    http_begin_wait(ctx);
+    if (store_ping(ctx->worker->store, on_ready_ping, ctx) < 0)
+        http_reply_json(ctx, 503, json_pack("{s:s, s:s, s:i}", "error", "unavailable", "message",
+                                            "the store is not connected", "retry_after", 1));
+}
+
+static void handle_metrics(struct request_ctx *ctx)
+{
+    int up = 1;
+    for (int i = 0; i < server.nworkers; i++)
+        up &= store_is_ready(server.workers[i].store);
+    metrics_set_store_up(up);
+    size_t len;
+    char *text = metrics_render(&len);
+    if (!text) {
+        http_reply_error(ctx, 500, "internal", "out of memory");
+        return;
+    }
+    http_reply_text(ctx, 200, "text/plain; version=0.0.4", text, len);
+    free(text);
+}
+
+/* --- routing --------------------------------------------------------------- */
+
+enum match_kind { EXACT, PREFIX };
+
+struct route {
+    enum evhttp_cmd_type method;
+    const char *path;
+    enum match_kind kind;
+    enum role min_role;     /* ROLE_NONE: open to all */
+    void (*handle)(struct request_ctx *ctx);
+    const char *label;
+};
+
+static const struct route routes[] = {
+    { EVHTTP_REQ_POST, "/v1/comments", EXACT, ROLE_SUBMIT, intake_handle, "POST /v1/comments" },
+    { EVHTTP_REQ_GET, "/v1/comments/", PREFIX, ROLE_SUBMIT, reader_handle_comment, "GET /v1/comments/{id}" },
+    { EVHTTP_REQ_GET, "/healthz", EXACT, ROLE_NONE, handle_healthz, "GET /healthz" },
+    { EVHTTP_REQ_GET, "/readyz", EXACT, ROLE_NONE, handle_readyz, "GET /readyz" },
+    { EVHTTP_REQ_GET, "/metrics", EXACT, ROLE_NONE, handle_metrics, "GET /metrics" },
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+static int path_matches(const struct route *r, const char *path)
+{
+    if (r->kind == EXACT)
+        return strcmp(path, r->path) == 0;
+    size_t n = strlen(r->path);
+    return strncmp(path, r->path, n) == 0 && path[n] != '\0' && !strchr(path + n, '/');
+}
+
+/* A browser form posted straight to us, allowed by public_forms. */
+static int anonymous_form_allowed(const struct request_ctx *ctx, const struct route *r)
+{
+    if (!server.cfg->public_forms || r->handle != intake_handle || http_header(ctx, "Authorization"))
+        return 0;
+    const char *type = http_header(ctx, "Content-Type");
+    return type && strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+static void dispatch(struct request_ctx *ctx)
+{
+    const char *path = http_path(ctx);
+    enum evhttp_cmd_type method = evhttp_request_get_command(ctx->req);
+    const struct route *found = NULL;
+    int path_known = 0;
+    for (size_t i = 0; i < NROUTES && !found; i++) {
+        if (!path_matches(&routes[i], path))
+            continue;
+        path_known = 1;
+        if (routes[i].method == method)
+            found = &routes[i];
+    }
+    if (!found) {
+        ctx->route = path_known ? "method not allowed" : "not found";
+        if (path_known)
+            http_reply_error(ctx, 405, "method_not_allowed", "this path does not accept that method");
+        else
+            http_reply_error(ctx, 404, "not_found", "no such endpoint");
+        return;
+    }
+    ctx->route = found->label;
+    if (found->min_role != ROLE_NONE) {
+        ctx->role = auth_role(server.cfg, http_header(ctx, "Authorization"), &ctx->token);
+        if (ctx->role == ROLE_NONE && anonymous_form_allowed(ctx, found)) {
+            ctx->role = ROLE_NONE;   /* anonymous browser form: intake ignores any ip field */
+        } else if (ctx->role == ROLE_NONE) {
+            http_add_header(ctx, "WWW-Authenticate", "Bearer");
+            http_reply_error(ctx, 401, "unauthorized", "a valid 'Authorization: Bearer TOKEN' header is required");
+            return;
+        } else if (ctx->role < found->min_role) {
+            http_reply_error(ctx, 403, "forbidden", "this token's role may not call this endpoint");
+            return;
+        }
+    }
+    found->handle(ctx);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct worker *w = arg;
+    struct request_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        evhttp_send_error(req, 500, "out of memory");
+        return;
+    }
+    ctx->worker = w;
+    ctx->req = req;
+    ctx->route = "unknown";
+    clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+    dispatch(ctx);
+}
+
+/* --- workers ------------------------------------------------------------------ */
+
+static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    log_warn("worker %d: %d request(s) still waiting after shutdown_timeout; closing", w->index, w->waiting);
+    event_base_loopexit(w->base, NULL);
+}
+
+/* Main thread asked us to stop: accept nothing more, finish what is open. */
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    if (w->draining)
+        return;
+    w->draining = 1;
+    if (w->bound) {
+        evhttp_del_accept_socket(w->http, w->bound);
+        w->bound = NULL;
+    }
+    struct timeval tv = { server.cfg->shutdown_timeout, 0 };
+    event_add(w->deadline, &tv);
+    maybe_finish_drain(w);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    event_base_dispatch(w->base);
+    return NULL;
+}
+
+static int worker_init(struct worker *w, int index, evutil_socket_t listener, char *err, size_t errlen)
+{
+    const struct config *cfg = server.cfg;
+    w->index = index;
+    w->base = event_base_new();
+    if (!w->base)
+        goto fail;
+    w->http = evhttp_new(w->base);
+    w->wake = event_new(w->base, -1, 0, on_wake, w);
+    w->deadline = evtimer_new(w->base, on_drain_deadline, w);
+    if (!w->http || !w->wake || !w->deadline)
+        goto fail;
+    /* Bodies between max_body and twice that get our own JSON 413. */
+    evhttp_set_max_body_size(w->http, cfg->max_body * 2);
+    evhttp_set_max_headers_size(w->http, cfg->max_headers);
+    evhttp_set_timeout(w->http, (int)cfg->read_timeout);
+    evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_default_content_type(w->http, "application/json");
+    evhttp_set_gencb(w->http, on_request, w);
+    evutil_socket_t fd = dup(listener);
+    if (fd < 0 || evutil_make_socket_nonblocking(fd) < 0)
+        goto fail;
+    w->bound = evhttp_accept_socket_with_handle(w->http, fd);
+    if (!w->bound) {
+        close(fd);
+        goto fail;
+    }
+    w->store = store_new(w->base, cfg, err, errlen);
+    if (!w->store)
+        return -1;
+    return 0;
+fail:
+    snprintf(err, errlen, "worker %d: cannot set up its event loop", index);
+    return -1;
+}
+
+static void worker_free(struct worker *w)
+{
+    if (w->store)
+        store_free(w->store);
+    if (w->http)
+        evhttp_free(w->http);
+    if (w->wake)
+        event_free(w->wake);
+    if (w->deadline)
+        event_free(w->deadline);
+    if (w->base)
+        event_base_free(w->base);
+}
+
+/* Bind the listening socket for cfg->listen. */
+static evutil_socket_t open_listener(const char *where, char *err, size_t errlen)
+{
+    char host[256];
+    int port;
+    struct sockaddr_storage ss;
+    int sslen = sizeof ss;
+    if (config_split_listen(where, host, sizeof host, &port) < 0) {
+        snprintf(err, errlen, "listen '%s' is not HOST:PORT", where);
+        return -1;
+    }
+    char spec[300];
+    snprintf(spec, sizeof spec, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) < 0) {
+        snprintf(err, errlen, "listen '%s': the host must be an IP address", where);
+        return -1;
+    }
+    evutil_socket_t fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    evutil_make_listen_socket_reuseable(fd);
+    if (bind(fd, (struct sockaddr *)&ss, (socklen_t)sslen) < 0 || listen(fd, 1024) < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Development mode must not be reachable from the network. */
+static int is_loopback(const char *listen)
+{
+    char host[256];
+    int port;
+    if (config_split_listen(listen, host, sizeof host, &port) < 0)
+        return 0;
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 || strcmp(host, "localhost") == 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    if (sig == SIGHUP) {
+        char err[1024];
+        struct ruleset *rs = ruleset_load(server.cfg->rules, err, sizeof err);
+        if (!rs) {
+            log_error("rule reload refused, the running rules stay: %s", err);
+            return;
+        }
+        log_info("rules reloaded from %s: %zu rules", server.cfg->rules, ruleset_size(rs));
+        server_rules_swap(rs);
+        return;
+    }
+    log_info("%s: draining in-flight requests (up to %lds)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+             server.cfg->shutdown_timeout);
+    for (int i = 0; i < server.nworkers; i++)
+        event_active(server.workers[i].wake, 0, 0);
+    event_base_loopexit(server.main_base, NULL);
+}
+
+static int default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+int server_run(struct config *cfg, struct ruleset *rules)
+{
+    char err[512];
+    int rc = 1, started = 0;
+    evutil_socket_t listener = -1;
+    struct event *sigs[3] = { 0 };
+    server.cfg = cfg;
+    server.rules = rules;
+    signal(SIGPIPE, SIG_IGN);
+    if (auth_dev_mode(cfg) && !is_loopback(cfg->listen)) {
+        log_error("no tokens are configured (development mode), so raqibd binds loopback only; "
+                  "listen is '%s': add 'token ROLE NAME SECRET' lines or listen on 127.0.0.1", cfg->listen);
+        goto out;
+    }
+    if (evthread_use_pthreads() < 0) {
+        log_error("libevent has no pthreads support");
+        goto out;
+    }
+    listener = open_listener(cfg->listen, err, sizeof err);
+    if (listener < 0) {
+        log_error("%s", err);
+        goto out;
+    }
+    server.nworkers = cfg->threads > 0 ? (int)cfg->threads : default_threads();
+    server.workers = calloc((size_t)server.nworkers, sizeof *server.workers);
+    server.main_base = event_base_new();
+    if (!server.workers || !server.main_base)
+        goto out;
+    for (int i = 0; i < server.nworkers; i++) {
+        if (worker_init(&server.workers[i], i, listener, err, sizeof err) < 0) {
+            log_error("%s", err);
+            goto out;
+        }
+    }
+    const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+    for (int i = 0; i < 3; i++) {
+        sigs[i] = evsignal_new(server.main_base, signums[i], on_signal, NULL);
+        if (!sigs[i] || event_add(sigs[i], NULL) < 0)
+            goto out;
+    }
+    for (; started < server.nworkers; started++)
+        if (pthread_create(&server.workers[started].thread, NULL, worker_main, &server.workers[started]) != 0)
+            goto out;
+    if (auth_dev_mode(cfg))
+        log_warn("DEVELOPMENT MODE: no tokens configured; every caller is admin. Loopback only.");
+    log_info("raqibd listening on http://%s/ with %d worker(s), %zu rules from %s", cfg->listen, server.nworkers,
+             ruleset_size(rules), cfg->rules);
+    event_base_dispatch(server.main_base);
+    rc = 0;
+out:
+    for (int i = 0; i < started; i++) {
+        if (rc != 0)
+            event_active(server.workers[i].wake, 0, 0);
+        pthread_join(server.workers[i].thread, NULL);
+    }
+    for (int i = 0; server.workers && i < server.nworkers; i++)
+        worker_free(&server.workers[i]);
+    free(server.workers);
+    for (int i = 0; i < 3; i++)
+        if (sigs[i])
+            event_free(sigs[i]);
+    if (server.main_base)
+        event_base_free(server.main_base);
+    if (listener >= 0)
+        close(listener);
+    server_rules_swap(NULL);
+    if (rc == 0)
+        log_info("raqibd stopped cleanly");
+    return rc;
+}

@@ -1,0 +1,513 @@
+/* store.c — hiredis async on the worker's libevent loop, one Lua call per
+ * submission, our own deadline on every command, reconnect with backoff.
+ *
+ * An operation (struct op) outlives either of its two possible endings: the
+ * Redis reply, or our deadline. Whichever comes first calls the user's
+ * callback; the op is freed once hiredis no longer holds it (hiredis always
+ * calls back, with NULL on disconnect), so a late reply never touches a
+ * request that was already answered. */
+#include "raqib/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <openssl/sha.h>
+
+#include "raqib/config.h"
+#include "raqib/log.h"
+#include "raqib/metrics.h"
+
+/* KEYS: 1 item, 2 review stream, 3 idempotency, 4 duplicate, 5 flood ip,
+ *       6 flood email, 7 spam folder, 8 decisions feed.
+ * ARGV: 1 id, 2 status, 3 flood_ms, 4 dup_ttl, 5 idem_ttl, 6 spam_ttl,
+ *       7 now_ms, 8 answer, 9 use idem, 10 use flood ip, 11 use flood email,
+ *       12.. field/value pairs of the item hash.
+ * Returns {"ok"}, {"idem", answer}, {"dup", id} or {"flood", ms}. */
+static const char submit_script[] =
+    "if ARGV[9] == '1' then\n"
+    "  local prev = redis.call('GET', KEYS[3])\n"
+    "  if prev then return {'idem', prev} end\n"
+    "end\n"
+    "local dup = redis.call('GET', KEYS[4])\n"
+    "if dup then return {'dup', dup} end\n"
+    "local flood_ms = tonumber(ARGV[3])\n"
+    "if flood_ms > 0 then\n"
+    "  local wait = 0\n"
+    "  if ARGV[10] == '1' then local t = redis.call('PTTL', KEYS[5]); if t > wait then wait = t end end\n"
+    "  if ARGV[11] == '1' then local t = redis.call('PTTL', KEYS[6]); if t > wait then wait = t end end\n"
+    "  if wait > 0 then return {'flood', tostring(wait)} end\n"
+    "end\n"
+    "local fields = {}\n"
+    "for i = 12, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
+    "redis.call('HSET', KEYS[1], unpack(fields))\n"
+    "local status, now = ARGV[2], tonumber(ARGV[7])\n"
+    "if status == 'spam' then\n"
+    "  local ttl = tonumber(ARGV[6])\n"
+    "  redis.call('EXPIRE', KEYS[1], ttl)\n"
+    "  redis.call('ZADD', KEYS[7], now, ARGV[1])\n"
+    "  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - ttl * 1000)\n"
+    "elseif status == 'pending' then\n"
+    "  redis.call('XADD', KEYS[2], '*', 'id', ARGV[1])\n"
+    "end\n"
+    "if status ~= 'pending' then\n"
+    "  redis.call('XADD', KEYS[8], '*', 'id', ARGV[1], 'status', status, 'decided_by', 'rules', 'decided_at', ARGV[7])\n"
+    "end\n"
+    "local dup_ttl = tonumber(ARGV[4])\n"
+    "if dup_ttl > 0 then redis.call('SET', KEYS[4], ARGV[1], 'EX', dup_ttl) end\n"
+    "if flood_ms > 0 then\n"
+    "  if ARGV[10] == '1' then redis.call('SET', KEYS[5], '1', 'PX', flood_ms) end\n"
+    "  if ARGV[11] == '1' then redis.call('SET', KEYS[6], '1', 'PX', flood_ms) end\n"
+    "end\n"
+    "if ARGV[9] == '1' then redis.call('SET', KEYS[3], ARGV[8], 'EX', tonumber(ARGV[5])) end\n"
+    "return {'ok'}\n";
+
+enum op_kind { OP_SUBMIT, OP_HASH };
+
+struct op {
+    struct store *st;
+    enum op_kind kind;
+    union {
+        store_submit_fn submit;
+        store_hash_fn hash;
+    } cb;
+    void *arg;
+    struct event *deadline;
+    int finished;       /* the user's callback has run */
+    int in_hiredis;     /* hiredis still holds a callback for this op */
+    /* Kept for a NOSCRIPT retry with EVAL. */
+    int argc;
+    char **argv;
+    size_t *argvlen;
+};
+
+struct store {
+    struct event_base *base;
+    redisAsyncContext *ac;
+    struct redis_target target;
+    long timeout_ms;
+    long flood_ms, dup_ttl, idem_ttl, spam_ttl;
+    int connected;      /* TCP up */
+    int ready;          /* AUTH/SELECT done and script loaded */
+    int closing;
+    long backoff_ms;
+    struct event *reconnect;
+    char sha[41];
+};
+
+static void connect_now(struct store *st);
+
+static void op_free(struct op *op)
+{
+    if (op->deadline)
+        event_free(op->deadline);
+    for (int i = 0; i < op->argc; i++)
+        free(op->argv[i]);
+    free(op->argv);
+    free(op->argvlen);
+    free(op);
+}
+
+/* Free when neither hiredis nor a pending user callback needs it. */
+static void op_release(struct op *op)
+{
+    if (op->finished && !op->in_hiredis)
+        op_free(op);
+}
+
+static void finish_failed(struct op *op, const char *why)
+{
+    if (op->finished)
+        return;
+    op->finished = 1;
+    event_del(op->deadline);
+    metrics_store_error();
+    if (op->kind == OP_SUBMIT) {
+        struct store_result res = { .outcome = STORE_FAILED, .error = why };
+        op->cb.submit(op->arg, &res);
+    } else {
+        struct store_hash h = { .failed = 1, .error = why };
+        op->cb.hash(op->arg, &h);
+    }
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct op *op = arg;
+    log_warn("redis command timed out after %ld ms", op->st->timeout_ms);
+    finish_failed(op, "redis timed out");
+    op_release(op);
+}
+
+/* Turn an EVALSHA reply into a submission result. */
+static void finish_submit(struct op *op, redisReply *r)
+{
+    struct store_result res = { .outcome = STORE_FAILED, .error = "unexpected reply from the submit script" };
+    if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && r->element[0]->type == REDIS_REPLY_STRING) {
+        const char *tag = r->element[0]->str;
+        const char *val = r->elements >= 2 && r->element[1]->type == REDIS_REPLY_STRING ? r->element[1]->str : NULL;
+        if (strcmp(tag, "ok") == 0)
+            res = (struct store_result){ .outcome = STORE_STORED };
+        else if (strcmp(tag, "idem") == 0 && val)
+            res = (struct store_result){ .outcome = STORE_REPLAYED, .answer = val };
+        else if (strcmp(tag, "dup") == 0 && val)
+            res = (struct store_result){ .outcome = STORE_DUPLICATE, .existing_id = val };
+        else if (strcmp(tag, "flood") == 0 && val)
+            res = (struct store_result){ .outcome = STORE_FLOOD, .retry_after = (atol(val) + 999) / 1000 };
+    }
+    if (res.outcome == STORE_FAILED)
+        metrics_store_error();
+    op->cb.submit(op->arg, &res);
+}
+
+static void finish_hash(struct op *op, redisReply *r)
+{
+    if (r->type == REDIS_REPLY_STATUS) {   /* PING */
+        struct store_hash h = { 0 };
+        op->cb.hash(op->arg, &h);
+        return;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2) {
+        struct store_hash h = { .failed = 1, .error = "unexpected reply" };
+        metrics_store_error();
+        op->cb.hash(op->arg, &h);
+        return;
+    }
+    size_t n = r->elements / 2;
+    const char **names = calloc(n + 1, sizeof *names);
+    const char **values = calloc(n + 1, sizeof *values);
+    size_t *lens = calloc(n + 1, sizeof *lens);
+    struct store_hash h = { .n = n, .names = names, .values = values, .lens = lens };
+    if (!names || !values || !lens) {
+        h = (struct store_hash){ .failed = 1, .error = "out of memory" };
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            names[i] = r->element[2 * i]->str;
+            values[i] = r->element[2 * i + 1]->str;
+            lens[i] = r->element[2 * i + 1]->len;
+        }
+    }
+    op->cb.hash(op->arg, &h);
+    free(names);
+    free(values);
+    free(lens);
+}
+
+static int send_op(struct op *op);
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    struct op *op = privdata;
+    redisReply *r = reply;
+    op->in_hiredis = 0;
+    if (!op->finished) {
+        if (!r) {
+            finish_failed(op, "redis connection lost");
+        } else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 && op->kind == OP_SUBMIT) {
+            /* The script cache was flushed (restart, SCRIPT FLUSH): send it whole once. */
+            free(op->argv[0]);
+            free(op->argv[1]);
+            op->argv[0] = strdup("EVAL");
+            op->argv[1] = strdup(submit_script);
+            op->argvlen[0] = 4;
+            op->argvlen[1] = strlen(submit_script);
+            if (op->argv[0] && op->argv[1] && send_op(op) == 0)
+                return;
+            finish_failed(op, "could not resend the submit script");
+        } else if (r->type == REDIS_REPLY_ERROR) {
+            log_error("redis error: %s", r->str);
+            finish_failed(op, r->str);
+        } else {
+            op->finished = 1;
+            event_del(op->deadline);
+            if (op->kind == OP_SUBMIT)
+                finish_submit(op, r);
+            else
+                finish_hash(op, r);
+        }
+    }
+    op_release(op);
+}
+
+static int send_op(struct op *op)
+{
+    if (!op->st->ac)
+        return -1;
+    if (redisAsyncCommandArgv(op->st->ac, on_reply, op, op->argc, (const char **)op->argv, op->argvlen) != REDIS_OK)
+        return -1;
+    op->in_hiredis = 1;
+    return 0;
+}
+
+/* Build an op from argv (copied), send it and arm the deadline. */
+static struct op *start_op(struct store *st, enum op_kind kind, int argc, const char **argv, const size_t *lens, void *arg)
+{
+    if (!st->ready || !st->ac)
+        return NULL;
+    struct op *op = calloc(1, sizeof *op);
+    if (!op)
+        return NULL;
+    op->st = st;
+    op->kind = kind;
+    op->arg = arg;
+    op->argc = argc;
+    op->argv = calloc((size_t)argc, sizeof *op->argv);
+    op->argvlen = calloc((size_t)argc, sizeof *op->argvlen);
+    op->deadline = evtimer_new(st->base, on_deadline, op);
+    if (!op->argv || !op->argvlen || !op->deadline)
+        goto fail;
+    for (int i = 0; i < argc; i++) {
+        op->argvlen[i] = lens ? lens[i] : strlen(argv[i]);
+        op->argv[i] = malloc(op->argvlen[i] + 1);
+        if (!op->argv[i])
+            goto fail;
+        memcpy(op->argv[i], argv[i], op->argvlen[i]);
+        op->argv[i][op->argvlen[i]] = '\0';
+    }
+    if (send_op(op) < 0)
+        goto fail;
+    struct timeval tv = { st->timeout_ms / 1000, (st->timeout_ms % 1000) * 1000 };
+    event_add(op->deadline, &tv);
+    return op;
+fail:
+    op_free(op);
+    return NULL;
+}
+
+static int key(char *buf, size_t len, const char *site, const char *suffix, const char *name)
+{
+    int n = snprintf(buf, len, "raqib:{%s}:%s%s", site, suffix, name ? name : "");
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+int store_submit(struct store *st, const struct store_submission *sub, store_submit_fn cb, void *arg)
+{
+    enum { NKEYS = 8, NFIXED = 11 };
+    char keys[NKEYS][600];
+    char nums[6][32];
+    int rc = -1;
+    int argc = 3 + NKEYS + NFIXED + 2 * (int)sub->nfields;
+    const char **argv = calloc((size_t)argc, sizeof *argv);
+    size_t *lens = calloc((size_t)argc, sizeof *lens);
+    if (!argv || !lens)
+        goto out;
+    if (key(keys[0], sizeof keys[0], sub->site, "c:", sub->id) || key(keys[1], sizeof keys[1], sub->site, "review", NULL) ||
+        key(keys[2], sizeof keys[2], sub->site, "idem:", sub->idempotency_key ? sub->idempotency_key : "-") ||
+        key(keys[3], sizeof keys[3], sub->site, "dup:", sub->dup_hash) ||
+        key(keys[4], sizeof keys[4], sub->site, "flood:ip:", sub->flood_ip ? sub->flood_ip : "-") ||
+        key(keys[5], sizeof keys[5], sub->site, "flood:email:", sub->flood_email ? sub->flood_email : "-") ||
+        key(keys[6], sizeof keys[6], sub->site, "spam", NULL) || key(keys[7], sizeof keys[7], sub->site, "decisions", NULL))
+        goto out;
+    snprintf(nums[0], sizeof nums[0], "%ld", st->flood_ms);
+    snprintf(nums[1], sizeof nums[1], "%ld", st->dup_ttl);
+    snprintf(nums[2], sizeof nums[2], "%ld", st->idem_ttl);
+    snprintf(nums[3], sizeof nums[3], "%ld", st->spam_ttl);
+    snprintf(nums[4], sizeof nums[4], "%lld", sub->now_ms);
+    snprintf(nums[5], sizeof nums[5], "%d", NKEYS);
+    int i = 0;
+    argv[i++] = "EVALSHA";
+    argv[i++] = st->sha;
+    argv[i++] = nums[5];
+    for (int k = 0; k < NKEYS; k++)
+        argv[i++] = keys[k];
+    argv[i++] = sub->id;
+    argv[i++] = sub->status;
+    argv[i++] = nums[0];
+    argv[i++] = nums[1];
+    argv[i++] = nums[2];
+    argv[i++] = nums[3];
+    argv[i++] = nums[4];
+    argv[i++] = sub->answer;
+    argv[i++] = sub->idempotency_key ? "1" : "0";
+    argv[i++] = sub->flood_ip ? "1" : "0";
+    argv[i++] = sub->flood_email ? "1" : "0";
+    for (int k = 0; k < i; k++)
+        lens[k] = strlen(argv[k]);
+    for (size_t f = 0; f < sub->nfields; f++) {
+        argv[i] = sub->fields[f].name;
+        lens[i++] = strlen(sub->fields[f].name);
+        argv[i] = sub->fields[f].value;
+        lens[i++] = sub->fields[f].len;
+    }
+    struct op *op = start_op(st, OP_SUBMIT, argc, argv, lens, arg);
+    if (op) {
+        op->cb.submit = cb;
+        rc = 0;
+    }
+out:
+    free(argv);
+    free(lens);
+    return rc;
+}
+
+int store_get_comment(struct store *st, const char *site, const char *id, store_hash_fn cb, void *arg)
+{
+    char k[600];
+    if (key(k, sizeof k, site, "c:", id) < 0)
+        return -1;
+    const char *argv[] = { "HGETALL", k };
+    struct op *op = start_op(st, OP_HASH, 2, argv, NULL, arg);
+    if (!op)
+        return -1;
+    op->cb.hash = cb;
+    return 0;
+}
+
+int store_ping(struct store *st, store_hash_fn cb, void *arg)
+{
+    const char *argv[] = { "PING" };
+    struct op *op = start_op(st, OP_HASH, 1, argv, NULL, arg);
+    if (!op)
+        return -1;
+    op->cb.hash = cb;
+    return 0;
+}
+
+int store_is_ready(const struct store *st) { return st->ready; }
+
+/* --- connection management ------------------------------------------- */
+
+static void schedule_reconnect(struct store *st)
+{
+    if (st->closing)
+        return;
+    struct timeval tv = { st->backoff_ms / 1000, (st->backoff_ms % 1000) * 1000 };
+    event_add(st->reconnect, &tv);
+    st->backoff_ms = st->backoff_ms * 2 > 5000 ? 5000 : st->backoff_ms * 2;
+}
+
+static void on_script_loaded(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    struct store *st = privdata;
+    redisReply *r = reply;
+    if (!r)
+        return;
+    if (r->type == REDIS_REPLY_STRING && r->len == 40) {
+        memcpy(st->sha, r->str, 41);
+        st->ready = 1;
+        st->backoff_ms = 100;
+        log_info("redis %s:%d ready (db %d)", st->target.host, st->target.port, st->target.db);
+    } else {
+        log_error("redis refused the setup (AUTH, SELECT or SCRIPT LOAD): %s",
+                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        redisAsyncDisconnect(st->ac);
+    }
+}
+
+static void on_setup_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    (void)ac;
+    (void)privdata;
+    redisReply *r = reply;
+    if (r && r->type == REDIS_REPLY_ERROR)
+        log_error("redis setup command failed: %s", r->str);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    struct store *st = ac->data;
+    if (status != REDIS_OK) {
+        log_warn("redis %s:%d unreachable: %s; retrying in %ld ms", st->target.host, st->target.port,
+                 ac->errstr, st->backoff_ms);
+        st->ac = NULL;   /* hiredis frees the context after this callback */
+        metrics_store_error();
+        schedule_reconnect(st);
+        return;
+    }
+    st->connected = 1;
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct store *st = ac->data;
+    st->ac = NULL;
+    st->connected = 0;
+    st->ready = 0;
+    if (st->closing)
+        return;
+    log_warn("redis connection lost (%s); reconnecting", status == REDIS_OK ? "closed" : ac->errstr);
+    schedule_reconnect(st);
+}
+
+static void on_reconnect_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct store *st = arg;
+    metrics_store_reconnect();
+    connect_now(st);
+}
+
+static void connect_now(struct store *st)
+{
+    redisAsyncContext *ac = redisAsyncConnect(st->target.host, st->target.port);
+    if (!ac) {
+        schedule_reconnect(st);
+        return;
+    }
+    if (ac->err) {
+        log_warn("redis connect: %s", ac->errstr);
+        redisAsyncFree(ac);
+        schedule_reconnect(st);
+        return;
+    }
+    ac->data = st;
+    st->ac = ac;
+    redisLibeventAttach(ac, st->base);
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    /* Commands queue until the connection is up; replies come in order. */
+    if (st->target.password[0])
+        redisAsyncCommand(ac, on_setup_reply, st, "AUTH %s", st->target.password);
+    if (st->target.db)
+        redisAsyncCommand(ac, on_setup_reply, st, "SELECT %d", st->target.db);
+    redisAsyncCommand(ac, on_script_loaded, st, "SCRIPT LOAD %s", submit_script);
+}
+
+struct store *store_new(struct event_base *base, const struct config *cfg, char *err, size_t errlen)
+{
+    struct store *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (config_parse_redis_url(cfg->redis, &st->target, err, errlen) < 0) {
+        free(st);
+        return NULL;
+    }
+    st->base = base;
+    st->timeout_ms = cfg->redis_timeout_ms;
+    st->flood_ms = cfg->flood_seconds * 1000;
+    st->dup_ttl = cfg->duplicate_ttl;
+    st->idem_ttl = cfg->idempotency_ttl;
+    st->spam_ttl = cfg->spam_ttl;
+    st->backoff_ms = 100;
+    st->reconnect = evtimer_new(base, on_reconnect_timer, st);
+    if (!st->reconnect) {
+        free(st);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    connect_now(st);
+    return st;
+}
+
+void store_free(struct store *st)
+{
+    if (!st)
+        return;
+    st->closing = 1;
+    if (st->ac)
+        redisAsyncFree(st->ac);   /* calls every pending callback with NULL */
+    event_free(st->reconnect);
+    free(st);
+}
