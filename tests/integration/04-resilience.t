@@ -1,0 +1,108 @@
+# What was accepted stays accepted: restarts, Redis outages and timeouts,
+# clients that leave early, and SIGTERM in the middle of a request.
+use strict;
+use warnings;
+use utf8;
+use lib 'tests/integration/lib';
+use RaqibTest;
+use Test::More;
+use IO::Socket::INET;
+use File::Temp ();
+use JSON::PP;
+use Time::HiRes qw(sleep);
+
+my $redis = new_redis();
+my $n = 0;
+sub comment { $n++; return { post_id => 1, author => "R$n", email => "r$n\@example.com", content => "comment $n" } }
+
+subtest 'a 202ed comment survives a daemon restart' => sub {
+    my $d = new_raqibd(redis => $redis);
+    wait_until('readyz', sub { ($d->get('/readyz'))[0] == 200 });
+    my ($s, $j) = $d->post('/v1/comments', comment());
+    is $s, 202;
+    is $d->stop, 0, 'stopped cleanly';
+    my $d2 = new_raqibd(redis => $redis);
+    wait_until('readyz', sub { ($d2->get('/readyz'))[0] == 200 });
+    my ($gs, $g) = $d2->get("/v1/comments/$j->{id}");
+    is $gs, 200, 'still there';
+    is $g->{content}, "comment $n";
+    $d2->check_log;
+    is $d2->stop, 0;
+};
+
+subtest 'Redis unreachable: 503 with retry_after, readyz says so, then recovers' => sub {
+    my $port = RaqibTest::free_port();
+    my $d = new_raqibd(redis_url => "redis://127.0.0.1:$port/0");
+    my ($s, $j, $r) = $d->post('/v1/comments', comment());
+    is $s, 503, '503 while the store is down';
+    is $j->{error}, 'unavailable';
+    ok $j->{retry_after} >= 1, 'retry_after';
+    is $r->{headers}{'retry-after'}, '1';
+    is(($d->get('/readyz'))[0], 503, 'not ready');
+    my $late = bless { port => $port, dir => File::Temp::tempdir(CLEANUP => 1), args => [] }, 'RaqibTest::Redis';
+    $late->start;
+    wait_until('reconnect', sub { ($d->get('/readyz'))[0] == 200 }, 15);
+    ($s) = $d->post('/v1/comments', comment());
+    is $s, 202, 'accepted once Redis is back';
+    like $d->log_text, qr/unreachable|lost/, 'the outage is logged';
+    $d->check_log;
+    is $d->stop, 0;
+    $late->stop;
+};
+
+subtest 'a Redis that stops answering: our own timeout gives 503' => sub {
+    my $d = new_raqibd(redis => $redis, args => ['--redis_timeout_ms', '300']);
+    wait_until('readyz', sub { ($d->get('/readyz'))[0] == 200 });
+    $redis->cmd('CLIENT', 'PAUSE', '1500', 'ALL');
+    my ($s, $j) = $d->post('/v1/comments', comment());
+    is $s, 503, 'timed out';
+    sleep 1.6;
+    ($s) = $d->post('/v1/comments', comment());
+    is $s, 202, 'fine again after the pause';
+    $d->check_log;
+    is $d->stop, 0;
+};
+
+sub raw_post {
+    my ($d, $body) = @_;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $d->{port}, Proto => 'tcp') or die $!;
+    print $sock "POST /v1/comments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+        . length($body) . "\r\n\r\n$body";
+    return $sock;
+}
+
+subtest 'a client that leaves before Redis answers does not hurt the daemon' => sub {
+    my $d = new_raqibd(redis => $redis);
+    wait_until('readyz', sub { ($d->get('/readyz'))[0] == 200 });
+    $redis->cmd('CLIENT', 'PAUSE', '700', 'ALL');
+    for (1 .. 5) {
+        my $sock = raw_post($d, encode_json(comment()));
+        sleep 0.05;
+        close $sock;
+    }
+    sleep 1.0;
+    my ($s) = $d->post('/v1/comments', comment());
+    is $s, 202, 'still serving';
+    like $d->log_text, qr/client gone/, 'the early close was noticed';
+    $d->check_log;
+    is $d->stop, 0;
+};
+
+subtest 'SIGTERM finishes the request in flight, then exits 0' => sub {
+    my $d = new_raqibd(redis => $redis, threads => 1);
+    wait_until('readyz', sub { ($d->get('/readyz'))[0] == 200 });
+    $redis->cmd('CLIENT', 'PAUSE', '800', 'ALL');
+    my $c = comment();
+    my $sock = raw_post($d, encode_json($c));
+    sleep 0.2;
+    kill 'TERM', $d->{pid};
+    local $/;
+    my $answer = <$sock>;
+    like $answer, qr{^HTTP/1\.1 202}, 'the in-flight request got its 202';
+    my ($id) = $answer =~ /"id":"([0-9A-Z]{26})"/;
+    ok $id && $redis->cmd('EXISTS', "raqib:{default}:c:$id"), 'and it is in Redis';
+    is $d->stop, 0, 'exit status 0';
+    like $d->log_text, qr/stopped cleanly/;
+};
+
+done_testing;
