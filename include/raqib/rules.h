@@ -46,4 +46,33 @@ long ruleset_find(const struct ruleset *rs, const char *name);
 double ruleset_spam_threshold(const struct ruleset *rs);
 int ruleset_approve_threshold(const struct ruleset *rs, double *out);
 
+/* ---- For engine.c: how a rule is evaluated. ----
+ *
+ * A rule holds one or more conditions; it hits when every `match`, `words`
+ * and `links` condition holds and no `unless` condition does. Conditions are
+ * immutable and shared read-only between threads. */
+enum rule_cond_kind { RULE_COND_MATCH = 0, RULE_COND_WORDS, RULE_COND_LINKS };
+enum rule_link_op { RULE_LINK_GE = 0, RULE_LINK_GT, RULE_LINK_EQ, RULE_LINK_LT, RULE_LINK_LE };
+
+#define RULE_FIELD_ANY   (-1)  /* every text field but ip, first hit reported */
+#define RULE_FIELD_FLAGS (-2)  /* the pseudo-field of signals, raw view only */
+
+struct pcre2_real_code_8;      /* pcre2_code with PCRE2_CODE_UNIT_WIDTH 8 */
+
+struct rule_cond {
+    enum rule_cond_kind kind;
+    int negate;                /* 1 for `unless`: the rule fails when it holds */
+    int field;                 /* enum comment_field, RULE_FIELD_ANY or _FLAGS */
+    int view;                  /* enum norm_view the pattern runs on */
+    const struct pcre2_real_code_8 *code;  /* MATCH and WORDS */
+    enum rule_link_op op;      /* LINKS: count OP n */
+    long n;
+};
+
+/* The conditions of rule i (*out points into the ruleset); returns how many. */
+size_t ruleset_rule_conds(const struct ruleset *rs, size_t i, const struct rule_cond **out);
+
+/* Name of a rule field ("content", "any", "flags", …). */
+const char *rule_field_name(int field);
+
 #endif
