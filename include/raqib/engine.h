@@ -51,4 +51,13 @@ void verdict_free(struct verdict *v);
 
 const char *decision_name(enum decision d);
 
+/* engine_score keeps per-thread PCRE2 scratch (match data, match context with
+ * the limits, JIT stack) so the shared ruleset stays read-only. A thread that
+ * scored comments calls this before it exits to free that scratch. */
+void engine_thread_done(void);
+
+/* Limits every pattern runs under (PCRE2 match and depth limits). */
+#define ENGINE_MATCH_LIMIT 100000u
+#define ENGINE_DEPTH_LIMIT 10000u
+
 #endif

@@ -1,0 +1,303 @@
+/* engine.c — score one comment against a ruleset.
+ *
+ * For each rule, evaluates its conditions against the views of the fields it
+ * names. Views are built lazily with norm_text_build, at most once per field
+ * per call (content with HTML decoding, other fields without). The pseudo-
+ * field `flags` is a line of words such as "honeypot too_fast tatweel_runs=3"
+ * built from the submission signals and the evasion counts of content and
+ * author. Patterns run under match and depth limits; a pattern stopped by a
+ * limit counts as no match and in verdict.limit_hits. The ruleset is shared
+ * read-only: PCRE2 scratch lives in a per-thread cache. Pure module. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "raqib/engine.h"
+
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "raqib/normalize.h"
+
+#define JIT_STACK_START (32 * 1024)
+#define JIT_STACK_MAX   (512 * 1024)
+
+/* The fields `any` tries, in order. ip is left out: after folding it is a
+ * run of digits that phone-number patterns would match. */
+static const enum comment_field any_fields[] = {
+    CF_CONTENT, CF_AUTHOR, CF_EMAIL, CF_URL, CF_USER_AGENT, CF_REFERRER,
+};
+
+/* Per-thread PCRE2 scratch; never part of the shared ruleset. */
+struct scratch {
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit;
+};
+
+static _Thread_local struct scratch tls;
+
+/* The calling thread's scratch, created on first use; NULL when out of memory. */
+static struct scratch *scratch_get(void)
+{
+    if (tls.md)
+        return &tls;
+    tls.mctx = pcre2_match_context_create(NULL);
+    tls.md = pcre2_match_data_create(1, NULL);
+    tls.jit = pcre2_jit_stack_create(JIT_STACK_START, JIT_STACK_MAX, NULL);
+    if (!tls.mctx || !tls.md) {
+        engine_thread_done();
+        return NULL;
+    }
+    pcre2_set_match_limit(tls.mctx, ENGINE_MATCH_LIMIT);
+    pcre2_set_depth_limit(tls.mctx, ENGINE_DEPTH_LIMIT);
+    if (tls.jit)  /* without it JIT uses its 32 KiB default on the machine stack */
+        pcre2_jit_stack_assign(tls.mctx, NULL, tls.jit);
+    return &tls;
+}
+
+void engine_thread_done(void)
+{
+    pcre2_match_data_free(tls.md);
+    pcre2_match_context_free(tls.mctx);
+    pcre2_jit_stack_free(tls.jit);
+    memset(&tls, 0, sizeof tls);
+}
+
+/* State of one engine_score call. */
+struct eval {
+    const struct comment *c;
+    const struct engine_signals *sig;
+    struct norm_text text[CF_COUNT];
+    unsigned char built[CF_COUNT];
+    char *flags;            /* the `flags` pseudo-field, built on first use */
+    struct scratch *s;
+    unsigned limit_hits;
+};
+
+/* The view of field f, folded on first use. NULL on allocation failure. */
+static const char *field_view(struct eval *e, int f, int view, size_t *len)
+{
+    if (!e->built[f]) {
+        const char *s = e->c->field[f] ? e->c->field[f] : "";
+        size_t n = e->c->field[f] ? e->c->len[f] : 0;
+        if (norm_text_build(&e->text[f], s, n, f == CF_CONTENT) < 0) {
+            norm_text_free(&e->text[f]);
+            return NULL;
+        }
+        e->built[f] = 1;
+    }
+    *len = e->text[f].len[view];
+    return e->text[f].view[view] ? e->text[f].view[view] : "";
+}
+
+/* Build the flags pseudo-field: signal words, then name=count for each
+ * non-zero evasion counter of content and author summed. */
+static const char *flags_text(struct eval *e, size_t *len)
+{
+    if (!e->flags) {
+        size_t dummy;
+        if (!field_view(e, CF_CONTENT, VIEW_RAW, &dummy) || !field_view(e, CF_AUTHOR, VIEW_RAW, &dummy))
+            return NULL;
+        const struct norm_flags *a = &e->text[CF_CONTENT].flags, *b = &e->text[CF_AUTHOR].flags;
+        const struct { const char *name; unsigned n; } counts[] = {
+            { "tatweel", a->tatweel + b->tatweel },
+            { "tatweel_runs", a->tatweel_runs + b->tatweel_runs },
+            { "foreign_marks", a->foreign_marks + b->foreign_marks },
+            { "bidi", a->bidi + b->bidi },
+            { "ignorables", a->ignorables + b->ignorables },
+            { "mixed_script", a->mixed_script + b->mixed_script },
+            { "persian", a->persian + b->persian },
+            { "bad_utf8", a->bad_utf8 + b->bad_utf8 },
+            { "spaced_letters", a->spaced_letters + b->spaced_letters },
+        };
+        char buf[512];
+        size_t n = 0;
+        int honeypot = e->c->honeypot_filled || (e->sig && e->sig->honeypot);
+        if (honeypot)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "honeypot ");
+        if (e->sig && e->sig->too_fast)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "too_fast ");
+        for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+            if (counts[i].n)
+                n += (size_t)snprintf(buf + n, sizeof buf - n, "%s=%u ", counts[i].name, counts[i].n);
+        if (n)
+            buf[--n] = '\0';  /* the trailing space */
+        else
+            buf[0] = '\0';
+        if (!(e->flags = strdup(buf)))
+            return NULL;
+    }
+    *len = strlen(e->flags);
+    return e->flags;
+}
+
+/* Count http://, https:// and www. links in s (case-insensitive); a www.
+ * right after :// belongs to the link already counted. */
+static long count_links(const char *s, size_t len)
+{
+    long n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (len - i >= 7 && strncasecmp(s + i, "http://", 7) == 0) {
+            n++;
+            i += 6;
+        } else if (len - i >= 8 && strncasecmp(s + i, "https://", 8) == 0) {
+            n++;
+            i += 7;
+        } else if (len - i >= 4 && strncasecmp(s + i, "www.", 4) == 0 &&
+                   (i == 0 || !(s[i - 1] == '/' || (s[i - 1] >= 'a' && s[i - 1] <= 'z') ||
+                                (s[i - 1] >= 'A' && s[i - 1] <= 'Z') ||
+                                (s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '.'))) {
+            n++;
+            i += 3;
+        }
+    }
+    return n;
+}
+
+static int compare(long have, enum rule_link_op op, long n)
+{
+    switch (op) {
+    case RULE_LINK_GE: return have >= n;
+    case RULE_LINK_GT: return have > n;
+    case RULE_LINK_EQ: return have == n;
+    case RULE_LINK_LT: return have < n;
+    case RULE_LINK_LE: return have <= n;
+    }
+    return 0;
+}
+
+/* Run a pattern: 1 match, 0 none (a limit hit is counted and is none). */
+static int run(struct eval *e, const pcre2_code *code, const char *s, size_t len)
+{
+    int rc = pcre2_match(code, (PCRE2_SPTR)s, len, 0, 0, e->s->md, e->s->mctx);
+    if (rc >= 0)
+        return 1;
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+        rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
+        e->limit_hits++;
+    return 0;
+}
+
+/* Evaluate one condition on one concrete field: 1 holds, 0 not, -1 no memory. */
+static int cond_on_field(struct eval *e, const struct rule_cond *c, int f)
+{
+    size_t len;
+    const char *s;
+    if (c->kind == RULE_COND_LINKS)
+        return compare(e->c->field[f] ? count_links(e->c->field[f], e->c->len[f]) : 0, c->op, c->n);
+    s = f == RULE_FIELD_FLAGS ? flags_text(e, &len) : field_view(e, f, c->view, &len);
+    if (!s)
+        return -1;
+    return run(e, (const pcre2_code *)c->code, s, len);
+}
+
+/* Evaluate a condition; on a hit *field is the field that held. `any` tries
+ * each present text field and stops at the first. */
+static int cond_eval(struct eval *e, const struct rule_cond *c, int *field)
+{
+    if (c->field != RULE_FIELD_ANY) {
+        *field = c->field;
+        return cond_on_field(e, c, c->field);
+    }
+    for (size_t i = 0; i < sizeof any_fields / sizeof any_fields[0]; i++) {
+        int f = (int)any_fields[i];
+        if (!e->c->field[f])
+            continue;
+        int rc = cond_on_field(e, c, f);
+        if (rc != 0) {
+            *field = f;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Does rule i hit? 1 yes (field of its first positive condition in *field),
+ * 0 no, -1 out of memory. Conditions stop at the first that fails. */
+static int rule_eval(struct eval *e, const struct ruleset *rs, size_t i, int *field)
+{
+    const struct rule_cond *conds;
+    size_t n = ruleset_rule_conds(rs, i, &conds);
+    int have_field = 0;
+    for (size_t k = 0; k < n; k++) {
+        int f = 0, rc = cond_eval(e, &conds[k], &f);
+        if (rc < 0)
+            return -1;
+        if (rc == conds[k].negate)
+            return 0;
+        if (!conds[k].negate && !have_field) {
+            *field = f;
+            have_field = 1;
+        }
+    }
+    return 1;
+}
+
+int engine_score(const struct ruleset *rs, const struct comment *c,
+                 const struct engine_signals *sig, struct verdict *out,
+                 char *err, size_t errlen)
+{
+    struct eval e = { .c = c, .sig = sig };
+    size_t n = ruleset_size(rs);
+    int rc = -1;
+    memset(out, 0, sizeof *out);
+    if (!(e.s = scratch_get()))
+        goto out;
+    if (n && !(out->matches = calloc(n, sizeof *out->matches)))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        int field = 0, hit = rule_eval(&e, rs, i, &field);
+        if (hit < 0)
+            goto out;
+        if (!hit)
+            continue;
+        struct rule_info info;
+        ruleset_rule_info(rs, i, &info);
+        struct match *m = &out->matches[out->nmatches++];
+        m->rule_index = i;
+        m->rule = info.name;
+        m->description = info.description;
+        m->field = rule_field_name(field);
+        m->score = info.score;
+        out->score += info.score;
+    }
+    double approve;
+    if (out->score >= ruleset_spam_threshold(rs))
+        out->status = DECISION_SPAM;
+    else if (ruleset_approve_threshold(rs, &approve) && out->score <= approve)
+        out->status = DECISION_APPROVED;
+    else
+        out->status = DECISION_PENDING;
+    rc = 0;
+out:
+    out->limit_hits = e.limit_hits;
+    if (rc < 0) {
+        snprintf(err, errlen, "out of memory while scoring");
+        verdict_free(out);
+    }
+    for (int f = 0; f < CF_COUNT; f++)
+        if (e.built[f])
+            norm_text_free(&e.text[f]);
+    free(e.flags);
+    return rc;
+}
+
+void verdict_free(struct verdict *v)
+{
+    if (!v)
+        return;
+    free(v->matches);
+    v->matches = NULL;
+    v->nmatches = 0;
+}
+
+const char *decision_name(enum decision d)
+{
+    switch (d) {
+    case DECISION_APPROVED: return "approved";
+    case DECISION_SPAM: return "spam";
+    case DECISION_PENDING: break;
+    }
+    return "pending";
+}
