@@ -1,0 +1,302 @@
+/* raqib.c — the operators' command-line tool.
+ *
+ * `raqib fold` shows what a view of some text looks like, `raqib rules lint`
+ * checks a rules folder the way the daemon loads it, and `raqib rules test`
+ * scores JSON-lines comments with the same engine the daemon uses and, when
+ * the lines carry labels, measures each rule. Links only the pure modules. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raqib/comment.h"
+#include "raqib/engine.h"
+#include "raqib/normalize.h"
+#include "raqib/rules.h"
+
+#define DEFAULT_RULES "rules"
+
+static const char usage[] =
+    "usage: raqib fold [--view VIEW] < text\n"
+    "       raqib rules lint [DIR]\n"
+    "       raqib rules test [--json] [--quiet] [DIR] < comments.jsonl\n"
+    "       raqib --help\n"
+    "\n"
+    "fold        print each input line folded to VIEW (raw, norm, squash, rasm,\n"
+    "            skel; default norm): what rules written for that view see.\n"
+    "rules lint  load every *.rules file of DIR (default: rules) or one file;\n"
+    "            print \"N rules OK\" and exit 0, or \"file:line: problem\" and exit 1.\n"
+    "rules test  score one JSON object per input line: content (or text),\n"
+    "            author, email, url, ip, user_agent, referrer, post_id; the\n"
+    "            optional booleans honeypot and too_fast set the submission\n"
+    "            signals. Prints one line per input:\n"
+    "                DECISION<TAB>SCORE<TAB>RULE1,RULE2   (\"-\" when no rule hit)\n"
+    "            or with --json: {\"decision\":…,\"score\":…,\"rules\":[…],\"limit_hits\":N}.\n"
+    "            When lines carry \"label\" (spam/abusive positive, ham/clean\n"
+    "            negative) a summary follows, each line starting with '#':\n"
+    "            positives caught as spam, negatives marked spam, positives and\n"
+    "            negatives flagged (some rule with score > 0 hit), and per rule\n"
+    "            its hits among positives and negatives. --quiet prints only the\n"
+    "            summary. Exit 1 when a line could not be read or scored.\n";
+
+static int usage_error(const char *what)
+{
+    fprintf(stderr, "raqib: %s\n%s", what, usage);
+    return 2;
+}
+
+/* `raqib fold [--view VIEW]` */
+static int cmd_fold(int argc, char **argv)
+{
+    enum norm_view view = VIEW_NORM;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--view") == 0 && i + 1 < argc) {
+            if (norm_view_parse(argv[++i], &view) < 0)
+                return usage_error("unknown view (expected raw, norm, squash, rasm or skel)");
+        } else {
+            return usage_error("fold takes only --view VIEW");
+        }
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        if (n && line[n - 1] == '\n')
+            line[--n] = '\0';
+        size_t outlen;
+        char *out = norm_fold(line, (size_t)n, view, &outlen);
+        if (!out) {
+            fprintf(stderr, "raqib: out of memory\n");
+            rc = 1;
+            break;
+        }
+        fwrite(out, 1, outlen, stdout);
+        putchar('\n');
+        free(out);
+    }
+    free(line);
+    return rc;
+}
+
+/* `raqib rules lint [DIR]` */
+static int cmd_lint(int argc, char **argv)
+{
+    if (argc > 1)
+        return usage_error("rules lint takes at most one DIR");
+    char err[1024];
+    struct ruleset *rs = ruleset_load(argc ? argv[0] : DEFAULT_RULES, err, sizeof err);
+    if (!rs) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    printf("%zu rules OK\n", ruleset_size(rs));
+    ruleset_release(rs);
+    return 0;
+}
+
+/* Per-rule and overall counts for labeled input. */
+struct tally {
+    size_t pos, neg, pos_spam, neg_spam, pos_flagged, neg_flagged;
+    unsigned long limit_hits;
+    size_t *rule_pos, *rule_neg;
+};
+
+/* Copy the string member name of obj into field f of c (non-strings: numbers
+ * are printed, so "post_id": 5 works). Returns 0, or -1 on allocation failure. */
+static int take(struct comment *c, enum comment_field f, json_t *obj, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    char num[64];
+    if (json_is_string(v))
+        return comment_set(c, f, json_string_value(v), json_string_length(v));
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+        return comment_set(c, f, num, strlen(num));
+    }
+    return 0;
+}
+
+/* Fill c and sig from one JSON object; label is set to +1, -1 or 0. */
+static int read_comment(json_t *obj, struct comment *c, struct engine_signals *sig, int *label)
+{
+    static const struct { enum comment_field f; const char *name; } names[] = {
+        { CF_AUTHOR, "author" }, { CF_EMAIL, "email" }, { CF_URL, "url" },
+        { CF_IP, "ip" }, { CF_USER_AGENT, "user_agent" }, { CF_REFERRER, "referrer" },
+        { CF_POST_ID, "post_id" }, { CF_SITE, "site" }, { CF_LANG, "lang" },
+    };
+    if (take(c, CF_CONTENT, obj, json_object_get(obj, "content") ? "content" : "text") < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (take(c, names[i].f, obj, names[i].name) < 0)
+            return -1;
+    sig->honeypot = json_is_true(json_object_get(obj, "honeypot"));
+    sig->too_fast = json_is_true(json_object_get(obj, "too_fast"));
+    const char *l = json_string_value(json_object_get(obj, "label"));
+    *label = 0;
+    if (l && (strcmp(l, "spam") == 0 || strcmp(l, "abusive") == 0))
+        *label = 1;
+    else if (l && (strcmp(l, "ham") == 0 || strcmp(l, "clean") == 0))
+        *label = -1;
+    return 0;
+}
+
+static void print_verdict(const struct verdict *v, int as_json)
+{
+    if (as_json) {
+        printf("{\"decision\":\"%s\",\"score\":%g,\"rules\":[", decision_name(v->status), v->score);
+        for (size_t i = 0; i < v->nmatches; i++)
+            printf("%s\"%s\"", i ? "," : "", v->matches[i].rule);
+        printf("],\"limit_hits\":%u}\n", v->limit_hits);
+        return;
+    }
+    printf("%s\t%g\t", decision_name(v->status), v->score);
+    for (size_t i = 0; i < v->nmatches; i++)
+        printf("%s%s", i ? "," : "", v->matches[i].rule);
+    printf("%s\n", v->nmatches ? "" : "-");
+}
+
+static void count(struct tally *t, const struct verdict *v, int label)
+{
+    int flagged = 0;
+    for (size_t i = 0; i < v->nmatches; i++) {
+        flagged |= v->matches[i].score > 0;
+        if (label > 0)
+            t->rule_pos[v->matches[i].rule_index]++;
+        else
+            t->rule_neg[v->matches[i].rule_index]++;
+    }
+    int spam = v->status == DECISION_SPAM;
+    if (label > 0) {
+        t->pos++;
+        t->pos_spam += (size_t)spam;
+        t->pos_flagged += (size_t)flagged;
+    } else {
+        t->neg++;
+        t->neg_spam += (size_t)spam;
+        t->neg_flagged += (size_t)flagged;
+    }
+}
+
+static double pct(size_t a, size_t b)
+{
+    return b ? 100.0 * (double)a / (double)b : 0.0;
+}
+
+static void print_summary(const struct tally *t, const struct ruleset *rs)
+{
+    printf("# labeled: %zu positive (spam/abusive), %zu negative (ham/clean)\n", t->pos, t->neg);
+    printf("# positives caught as spam: %zu (%.1f%%)   negatives marked spam: %zu (%.1f%%)\n",
+           t->pos_spam, pct(t->pos_spam, t->pos), t->neg_spam, pct(t->neg_spam, t->neg));
+    printf("# positives flagged: %zu (%.1f%%)   negatives flagged: %zu (%.1f%%)\n",
+           t->pos_flagged, pct(t->pos_flagged, t->pos), t->neg_flagged, pct(t->neg_flagged, t->neg));
+    printf("# patterns stopped by the match limit: %lu\n", t->limit_hits);
+    printf("# %-32s %8s %8s\n", "rule", "pos", "neg");
+    for (size_t i = 0; i < ruleset_size(rs); i++) {
+        struct rule_info info;
+        ruleset_rule_info(rs, i, &info);
+        printf("# %-32s %8zu %8zu\n", info.name, t->rule_pos[i], t->rule_neg[i]);
+    }
+}
+
+/* `raqib rules test [--json] [--quiet] [DIR]` */
+static int cmd_test(int argc, char **argv)
+{
+    const char *dir = DEFAULT_RULES;
+    int as_json = 0, quiet = 0, ndirs = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            as_json = 1;
+        else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
+            quiet = 1;
+        else if (argv[i][0] == '-')
+            return usage_error("unknown option for rules test");
+        else if (ndirs++)
+            return usage_error("rules test takes at most one DIR");
+        else
+            dir = argv[i];
+    }
+    char err[1024];
+    struct ruleset *rs = ruleset_load(dir, err, sizeof err);
+    if (!rs) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    struct tally t = { 0 };
+    size_t n = ruleset_size(rs) ? ruleset_size(rs) : 1;
+    t.rule_pos = calloc(n, sizeof *t.rule_pos);
+    t.rule_neg = calloc(n, sizeof *t.rule_neg);
+    char *line = NULL;
+    size_t cap = 0, lineno = 0, labeled = 0;
+    int rc = 0;
+    if (!t.rule_pos || !t.rule_neg) {
+        fprintf(stderr, "raqib: out of memory\n");
+        rc = 1;
+        goto out;
+    }
+    while (getline(&line, &cap, stdin) >= 0) {
+        lineno++;
+        if (line[strspn(line, " \t\r\n")] == '\0')
+            continue;
+        json_error_t jerr;
+        json_t *obj = json_loads(line, 0, &jerr);
+        if (!json_is_object(obj)) {
+            fprintf(stderr, "raqib: line %zu: not a JSON object%s%s\n", lineno,
+                    obj ? "" : ": ", obj ? "" : jerr.text);
+            json_decref(obj);
+            rc = 1;
+            continue;
+        }
+        struct comment c = { 0 };
+        struct engine_signals sig = { 0 };
+        struct verdict v = { 0 };
+        int label = 0;
+        if (read_comment(obj, &c, &sig, &label) < 0 ||
+            engine_score(rs, &c, &sig, &v, err, sizeof err) < 0) {
+            fprintf(stderr, "raqib: line %zu: %s\n", lineno, "out of memory");
+            rc = 1;
+        } else {
+            if (!quiet)
+                print_verdict(&v, as_json);
+            t.limit_hits += v.limit_hits;
+            if (label) {
+                labeled++;
+                count(&t, &v, label);
+            }
+        }
+        verdict_free(&v);
+        comment_free(&c);
+        json_decref(obj);
+    }
+    if (labeled)
+        print_summary(&t, rs);
+out:
+    free(line);
+    free(t.rule_pos);
+    free(t.rule_neg);
+    ruleset_release(rs);
+    engine_thread_done();
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("missing command");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "fold") == 0)
+        return cmd_fold(argc - 2, argv + 2);
+    if (strcmp(argv[1], "rules") == 0) {
+        if (argc < 3)
+            return usage_error("rules needs lint or test");
+        if (strcmp(argv[2], "lint") == 0)
+            return cmd_lint(argc - 3, argv + 3);
+        if (strcmp(argv[2], "test") == 0)
+            return cmd_test(argc - 3, argv + 3);
+        return usage_error("unknown rules command (expected lint or test)");
+    }
+    return usage_error("unknown command");
+}
