@@ -1023,7 +1023,8 @@ static long list_rule_files(const char *dir, char ***out, char *err, size_t errl
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_names);
     *out = names;
     return (long)n;
 }
