@@ -268,15 +268,19 @@ static char *utf8_encode(const int32_t *cp, size_t n, size_t *outlen)
 /* ------------------------------------------------------------------------ */
 /* S0 decode                                                                 */
 
-/* C0/C1 controls other than TAB, LF and CR (and DEL) are deleted in S0. */
+/* C0/C1 controls other than TAB, LF, CR, VT and FF (and DEL) are deleted in
+ * S0. VT and FF separate words, so they become SPACE as S8 asks: deleting
+ * them first would glue `buy\fpills` into one word. */
 static int is_dropped_control(int32_t cp)
 {
-    return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+    return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r' &&
+            cp != '\v' && cp != '\f') ||
            (cp >= 0x7F && cp <= 0x9F);
 }
 
 /* S0: text -> code points in out (room for len of them). Invalid UTF-8 becomes
- * U+FFFD, controls go, CR LF and CR become LF. Returns the count. */
+ * U+FFFD, controls go (VT and FF become SPACE), CR LF and CR become LF.
+ * Returns the count. */
 static size_t s0_decode(const char *text, size_t len, int32_t *out,
                         struct norm_flags *flags)
 {
@@ -293,6 +297,8 @@ static size_t s0_decode(const char *text, size_t len, int32_t *out,
             if (i < len && p[i] == '\n')
                 i++;
             cp = '\n';
+        } else if (cp == '\v' || cp == '\f') {
+            cp = ' ';
         } else if (is_dropped_control(cp)) {
             continue;
         }
@@ -379,6 +385,8 @@ static size_t parse_numeric_ref(const int32_t *buf, size_t n, size_t i, int32_t 
         *cp = cp1252_c1[v - 0x80] ? cp1252_c1[v - 0x80] : CP_DELETE;
     else if (v == '\r')
         *cp = '\n';
+    else if (v == '\v' || v == '\f')
+        *cp = ' ';
     else if (is_dropped_control((int32_t)v))
         *cp = CP_DELETE;
     else
@@ -913,9 +921,23 @@ static size_t s5_s9_map(int32_t *buf, size_t n, struct norm_flags *f)
 /* ------------------------------------------------------------------------ */
 /* S8 collapse and S10 elongation                                            */
 
+/* True for code points S10 shortens: letters and symbols (L*, S*). Digits
+ * are never shortened (phone numbers), nor is punctuation, so the `...` NFKC
+ * makes of U+2026 survives. */
+static int is_elongatable(int32_t cp)
+{
+    if (cp < 0x80)
+        return is_letter(cp) || cp == '$' || cp == '+' || cp == '<' ||
+               cp == '=' || cp == '>' || cp == '^' || cp == '`' || cp == '|' ||
+               cp == '~';
+    int c = category(cp);
+    return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) ||
+           (c >= UTF8PROC_CATEGORY_SM && c <= UTF8PROC_CATEGORY_SO);
+}
+
 /* S8 and S10 in place: white-space runs become one SPACE (one LF when they
  * hold a line break) and are trimmed at both ends; runs of 3+ of one Arabic
- * letter become 1, of anything else but digits 2. Returns the new count. */
+ * letter become 1, of another letter or symbol 2. Returns the new count. */
 static size_t s8_s10_collapse(int32_t *buf, size_t n)
 {
     size_t w = 0, i = 0;
@@ -934,7 +956,7 @@ static size_t s8_s10_collapse(int32_t *buf, size_t n)
         while (j < n && buf[j] == cp)
             j++;
         size_t keep = j - i;
-        if (keep >= 3 && !is_number(cp))
+        if (keep >= 3 && is_elongatable(cp))
             keep = is_arabic_letter(cp) ? 1 : 2;
         while (keep-- > 0)
             buf[w++] = cp;

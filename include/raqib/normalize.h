@@ -9,7 +9,8 @@
 #include <stddef.h>
 
 enum norm_view {
-    VIEW_RAW = 0, /* S0 only: invalid UTF-8 -> U+FFFD, controls dropped, CRLF -> LF */
+    VIEW_RAW = 0, /* S0 only: invalid UTF-8 -> U+FFFD, controls dropped (VT, FF ->
+                     SPACE), CRLF -> LF */
     VIEW_NORM,    /* S0–S10 */
     VIEW_SQUASH,  /* letters and digits only, repeats collapsed */
     VIEW_RASM,    /* norm with Arabic letters reduced to dotless skeletons */
@@ -45,8 +46,10 @@ int norm_text_build(struct norm_text *out, const char *text, size_t len, int htm
 /* Release every view; out may be zeroed or partially built. */
 void norm_text_free(struct norm_text *t);
 
-/* Fold text into one view. Returns a malloc'd NUL-terminated string the caller
- * frees (length in *outlen when not NULL), or NULL on allocation failure. */
+/* Fold text into one view, without S1 (text is not HTML: this is also how rule
+ * literals are folded). Returns a malloc'd NUL-terminated string the caller
+ * frees (length in *outlen when not NULL), or NULL on allocation failure or an
+ * unknown view. */
 char *norm_fold(const char *text, size_t len, enum norm_view view, size_t *outlen);
 
 /* "raw", "norm", … -> view; returns -1 for an unknown name. */

@@ -105,6 +105,7 @@ static const struct fold_case fold_cases[] = {
     { "spaces collapsed and trimmed", NORM, 0, "  a \t b  ", "a b" },
     { "LF runs collapse", NORM, 0, "a\r\n\r\n\r\nb", "a\nb" },
     { "spaces around LF", NORM, 0, "a \n \n b\n", "a\nb" },
+    { "VT and FF are spaces", NORM, 0, "buy\fpills\vnow", "buy pills now" },
     { "unicode spaces", NORM, 0, "a\u00A0\u2003\u3000\u1680b\u2028c", "a b c" },
     /* S9 punctuation */
     { "dashes lumped", NORM, 0, "a\u2014b\u2013c\u2212d\u2010e", "a-b-c-d-e" },
@@ -116,7 +117,8 @@ static const struct fold_case fold_cases[] = {
     { "Latin elongation to two", NORM, 0, "fuuuuck", "fuuck" },
     { "double letter untouched", NORM, 0, "cool", "cool" },
     { "digits never collapsed", NORM, 0, "0000 1111", "0000 1111" },
-    { "symbols to two", NORM, 0, "wow!!!!!", "wow!!" },
+    { "symbols to two", NORM, 0, "$$$$ ^^^ \U0001F602\U0001F602\U0001F602\U0001F602", "$$ ^^ \U0001F602\U0001F602" },
+    { "punctuation kept", NORM, 0, "wow!!!!! wait\u2026 ....", "wow!!!!! wait... ...." },
     /* full sentence */
     { "decorated sentence", NORM, 0, SENTENCE, SENTENCE_PLAIN },
     { "plain sentence", NORM, 0, SENTENCE_PLAIN, SENTENCE_PLAIN },
