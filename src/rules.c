@@ -7,7 +7,21 @@
  * so an operator writes `شيخ روحاني` and the rasm or squash rendering of the
  * text still matches. `words` lists become one whole-word alternation. Any
  * error rejects the whole load with "file:line: what is wrong". Pure module;
- * engine.c runs the compiled conditions. */
+ * engine.c runs the compiled conditions.
+ *
+ * Beyond rules.md (to be copied into README.md):
+ *   - a rule may hold several `match`/`words`/`links` lines: all must hold;
+ *   - `unless FIELD[:VIEW] /PATTERN/FLAGS` — the rule does not hit when this
+ *     matches (e.g. `match /قرض/` … `unless /قرض حسن/`);
+ *   - `words FIELD[:VIEW] FILE` takes a view too; in squash/skel (no spaces)
+ *     phrases match anywhere, elsewhere as whole words;
+ *   - fields `referrer` and `flags` (raw only: "honeypot too_fast
+ *     tatweel_runs=3 …", see engine.c);
+ *   - a later file's `threshold` overrides an earlier one; approve must stay
+ *     below spam;
+ *   - the closing `/` of a pattern is the first unescaped `/` followed only by
+ *     flags and an optional `# comment`, so `/https?://x/` needs no escapes;
+ *   - in `describe`, a comment starts at " # " so "#1" stays in the text. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "raqib/rules.h"
 
