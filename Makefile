@@ -55,15 +55,15 @@ $(BUILD)/obj/cli/%.o: src/cli/%.c
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 $(BUILD)/raqibd: $(SERVER_OBJS) $(PURE_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(SERVER_LIBS) $(PURE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(SERVER_LIBS) $(PURE_LIBS)
 
 $(BUILD)/raqib: $(BUILD)/obj/cli/raqib.o $(PURE_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PURE_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PURE_LIBS)
 
 # Unit tests link the pure modules only: no -levent, no -lhiredis.
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $^ $(PURE_LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(PURE_LIBS) -lcmocka
 
 # Install what is missing, and only that.
 deps:

@@ -29,6 +29,7 @@
 #include <event2/util.h>
 
 #include "raqib/auth.h"
+#include "raqib/engine.h"
 #include "raqib/intake.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
@@ -46,6 +47,7 @@ struct worker {
     struct event *wake;      /* activated by the main thread to start the drain */
     struct event *deadline;  /* drain time limit */
     int waiting;             /* requests waiting on the store */
+    int unsent;              /* answers handed to evhttp, not yet written */
     int draining;
 };
 
@@ -82,6 +84,22 @@ void server_rules_swap(struct ruleset *rs)
 
 /* --- request helpers ---------------------------------------------------- */
 
+static void release(struct request_ctx *ctx);
+
+static const char *method_name(enum evhttp_cmd_type m)
+{
+    switch (m) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    default: return "OTHER";
+    }
+}
+
 static double elapsed_seconds(const struct timespec *start)
 {
     struct timespec now;
@@ -89,11 +107,26 @@ static double elapsed_seconds(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static void on_client_close(struct evhttp_connection *conn, void *arg)
+/* The connection closed: before our answer, note it (evhttp detaches the
+ * request and frees it at evhttp_send_reply); after it, the answer will never
+ * complete, so let the context go. */
+static void on_conn_closed(struct evhttp_connection *conn, void *arg)
 {
     (void)conn;
     struct request_ctx *ctx = arg;
-    ctx->client_gone = 1;
+    if (ctx->replied)
+        release(ctx);
+    else
+        ctx->client_gone = 1;
+}
+
+/* The answer was written out: the context is no longer needed. */
+static void on_sent(struct evhttp_request *req, void *arg)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    if (conn)
+        evhttp_connection_set_closecb(conn, NULL, NULL);
+    release(arg);
 }
 
 void http_begin_wait(struct request_ctx *ctx)
@@ -102,32 +135,49 @@ void http_begin_wait(struct request_ctx *ctx)
     ctx->worker->waiting++;
     struct evhttp_connection *conn = evhttp_request_get_connection(ctx->req);
     if (conn)
-        evhttp_connection_set_closecb(conn, on_client_close, ctx);
+        evhttp_connection_set_closecb(conn, on_conn_closed, ctx);
 }
 
+/* A draining worker stops once nothing waits on the store and every answer
+ * has been written out. */
 static void maybe_finish_drain(struct worker *w)
 {
-    if (w->draining && w->waiting == 0)
+    if (w->draining && w->waiting == 0 && w->unsent == 0)
         event_base_loopexit(w->base, NULL);
 }
 
-/* End the request: stop watching its connection, log, count, free ctx. */
-static void finish(struct request_ctx *ctx, int status)
+static void release(struct request_ctx *ctx)
+{
+    struct worker *w = ctx->worker;
+    w->unsent--;
+    free(ctx);
+    maybe_finish_drain(w);
+}
+
+/* Log and count the answer, then hand it to evhttp. The context lives on
+ * until the answer is written (on_sent) or the connection dies. */
+static void send_answer(struct request_ctx *ctx, int status)
 {
     struct worker *w = ctx->worker;
     double secs = elapsed_seconds(&ctx->start);
-    if (ctx->waiting) {
-        w->waiting--;
-        if (!ctx->client_gone) {
-            struct evhttp_connection *conn = evhttp_request_get_connection(ctx->req);
-            if (conn)
-                evhttp_connection_set_closecb(conn, NULL, NULL);
-        }
-    }
     metrics_request(ctx->route, ctx->client_gone ? 499 : status, secs);
-    log_info("%s %s %d %.3fms%s%s%s", evhttp_request_get_command(ctx->req) == EVHTTP_REQ_GET ? "GET" : "POST",
+    log_info("%s %s %d %.3fms%s%s%s", method_name(evhttp_request_get_command(ctx->req)),
              evhttp_request_get_uri(ctx->req) ? evhttp_request_get_uri(ctx->req) : "-", status, secs * 1000,
              ctx->id[0] ? " id=" : "", ctx->id, ctx->client_gone ? " (client gone)" : "");
+    if (ctx->waiting) {
+        ctx->waiting = 0;
+        w->waiting--;
+    }
+    struct evhttp_connection *conn = ctx->client_gone ? NULL : evhttp_request_get_connection(ctx->req);
+    ctx->replied = 1;
+    if (conn) {
+        w->unsent++;
+        evhttp_request_set_on_complete_cb(ctx->req, on_sent, ctx);
+        evhttp_connection_set_closecb(conn, on_conn_closed, ctx);
+        evhttp_send_reply(ctx->req, status, NULL, NULL);
+        return;
+    }
+    evhttp_send_reply(ctx->req, status, NULL, NULL);   /* frees a detached request */
     free(ctx);
     maybe_finish_drain(w);
 }
@@ -142,8 +192,7 @@ void http_reply_text(struct request_ctx *ctx, int status, const char *content_ty
     struct evbuffer *out = evhttp_request_get_output_buffer(ctx->req);
     evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Content-Type", content_type);
     evbuffer_add(out, text, len);
-    evhttp_send_reply(ctx->req, status, NULL, NULL);
-    finish(ctx, status);
+    send_answer(ctx, status);
 }
 
 void http_reply_json(struct request_ctx *ctx, int status, json_t *body)
@@ -162,8 +211,7 @@ void http_reply_json(struct request_ctx *ctx, int status, json_t *body)
     evbuffer_add(out, "\n", 1);
     free(text);
     evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Content-Type", "application/json");
-    evhttp_send_reply(ctx->req, status, NULL, NULL);
-    finish(ctx, status);
+    send_answer(ctx, status);
 }
 
 void http_reply_error(struct request_ctx *ctx, int status, const char *code, const char *message)
@@ -384,6 +432,7 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     event_base_dispatch(w->base);
+    engine_thread_done();   /* this thread's PCRE2 scratch */
     return NULL;
 }
 

@@ -29,6 +29,7 @@ struct request_ctx {
     const struct token *token;  /* NULL in development mode / anonymous */
     int client_gone;            /* the connection closed while we waited */
     int waiting;                /* store work in flight (counted for drain) */
+    int replied;                /* the answer was handed to evhttp */
     char id[32];                /* comment id, for the log line */
 };
 

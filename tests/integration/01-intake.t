@@ -26,7 +26,7 @@ subtest 'health and readiness' => sub {
 subtest 'a valid comment is accepted, queued and read back' => sub {
     my $c = comment(url => 'https://blog.example.org/me', ip => '203.0.113.7', user_agent => 'Mozilla/5.0');
     my ($s, $j, $r) = $d->post('/v1/comments', $c);
-    is $s, 202, '202 Accepted' or diag $r->{content};
+    is $s, 202, 'status 202 Accepted' or diag $r->{content};
     like $j->{id}, qr/^[0-9A-Z]{26}$/, 'an id';
     is $j->{status}, 'pending', 'pending by default';
     is ref $j->{matches}, 'ARRAY', 'matches listed';
@@ -56,7 +56,7 @@ subtest 'unknown ids are 404' => sub {
 
 subtest 'every validation error at once' => sub {
     my ($s, $j) = $d->post('/v1/comments', { post_id => 1, email => 'not an email', url => 'ftp://x.example', content => '' });
-    is $s, 422, '422';
+    is $s, 422, 'status 422';
     is $j->{error}, 'validation_failed';
     is_deeply $j->{fields}, { author => 'required', email => 'invalid', url => 'invalid', content => 'required' },
         'each failing field with its code';

@@ -19,7 +19,7 @@ subtest 'Idempotency-Key: a retry returns the first answer and stores nothing ne
     is $j2->{id}, $j1->{id}, 'same id';
     is $r2->{headers}{'idempotent-replayed'}, 'true', 'marked as a replay';
     is $redis->cmd('XLEN', 'raqib:{default}:review'), 1, 'queued once';
-    my ($s3) = $d->post('/v1/comments', $c, { 'Idempotency-Key' => "bad key\x01" });
+    my ($s3) = $d->post('/v1/comments', $c, { 'Idempotency-Key' => 'bad key' });
     is $s3, 400, 'an unprintable key is refused';
 };
 

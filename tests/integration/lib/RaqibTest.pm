@@ -22,7 +22,7 @@ our @EXPORT = qw(new_redis new_raqibd free_port json_of wait_until);
 my $json = JSON::PP->new->utf8->canonical;
 my @cleanup;
 
-sub json_of { my ($text) = @_; return eval { $json->decode($text) } }
+sub json_of { my ($text) = @_; my $v = eval { $json->decode($text) }; return $v }
 
 # A TCP port nobody listens on right now.
 sub free_port {
