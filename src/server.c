@@ -604,6 +604,15 @@ int server_run(struct config *cfg, struct ruleset *rules)
     log_info("raqibd listening on http://%s/ with %d worker(s), %zu rules from %s", cfg->listen, server.nworkers,
              ruleset_size(rules), cfg->rules);
     event_base_dispatch(server.main_base);
+    /* Draining: a repeated SIGTERM (or a late SIGHUP) must not kill us
+     * half-way; a second Ctrl-C still does. event_free restores the old
+     * handlers, so the events go first. */
+    for (int i = 0; i < 3; i++) {
+        event_free(sigs[i]);
+        sigs[i] = NULL;
+    }
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     rc = 0;
 out:
     for (int i = 0; i < started; i++) {
