@@ -33,17 +33,10 @@
 
 enum body_kind { BODY_JSON, BODY_FORM };
 
-/* Everything the store callback needs once Redis answers. */
-struct pending {
-    struct request_ctx *ctx;
-    struct ruleset *rules;   /* retained: the verdict points into it */
-    struct verdict verdict;
-    char *answer;            /* JSON text of the 202 body */
-    char *matches;           /* JSON text of the matches, kept in the item */
-};
-
-static void pending_free(struct pending *p)
+void intake_scored_free(struct scored *p)
 {
+    if (!p)
+        return;
     verdict_free(&p->verdict);
     if (p->rules)
         ruleset_release(p->rules);
@@ -137,7 +130,7 @@ static int idempotency_key_ok(const char *key)
 /* The client's address: a backend's `ip` field when a token sent it;
  * otherwise the peer, or for a trusted proxy the nearest X-Forwarded-For
  * entry it did not add itself. "" when unknown. */
-static void client_ip(struct request_ctx *ctx, const struct comment *c, char *out, size_t len)
+void intake_client_ip(struct request_ctx *ctx, const struct comment *c, char *out, size_t len)
 {
     const struct config *cfg = server_config();
     out[0] = '\0';
@@ -213,14 +206,21 @@ static void duplicate_hash(const struct comment *c, char hex[65])
 
 static void on_stored(void *arg, const struct store_result *res)
 {
-    struct pending *p = arg;
+    struct scored *p = arg;
     struct request_ctx *ctx = p->ctx;
     char retry[32];
-    switch (res->outcome) {
-    case STORE_STORED:
+    if (res->outcome == STORE_STORED) {
         metrics_decision(decision_name(p->verdict.status));
         for (size_t i = 0; i < p->verdict.nmatches; i++)
             metrics_rule_hit(p->verdict.matches[i].rule);
+    }
+    if (p->done) {
+        p->done(p, res);
+        intake_scored_free(p);
+        return;
+    }
+    switch (res->outcome) {
+    case STORE_STORED:
         http_reply_text(ctx, 202, "application/json", p->answer, strlen(p->answer));
         break;
     case STORE_REPLAYED:
@@ -247,7 +247,7 @@ static void on_stored(void *arg, const struct store_result *res)
                                             "the comment could not be stored; retry shortly", "retry_after", 1));
         break;
     }
-    pending_free(p);
+    intake_scored_free(p);
 }
 
 static const char *status_field(const struct comment *c, enum comment_field f)
@@ -255,10 +255,10 @@ static const char *status_field(const struct comment *c, enum comment_field f)
     return c->field[f] ? c->field[f] : "";
 }
 
-/* Build the item hash, then send it with the checks as one store call. */
-static int submit(struct request_ctx *ctx, struct pending *p, const struct comment *c, const char *site,
-                  const char *ip, const char *idem_key, long long created)
+int intake_store(struct scored *p, const struct comment *c, const char *site, const char *ip, const char *idem_key)
 {
+    struct request_ctx *ctx = p->ctx;
+    long long created = p->created_ms;
     char score[64], created_s[32], dup[65], email_lc[256];
     snprintf(score, sizeof score, "%.15g", p->verdict.score);
     snprintf(created_s, sizeof created_s, "%lld", created);
@@ -294,20 +294,26 @@ static int submit(struct request_ctx *ctx, struct pending *p, const struct comme
     return store_submit(request_store(ctx), &sub, on_stored, p);
 }
 
-/* Score c and build the 202 answer into p. */
-static int score_and_answer(struct request_ctx *ctx, struct pending *p, const struct comment *c, long long created)
+struct scored *intake_score(struct request_ctx *ctx, const struct comment *c)
 {
     const struct config *cfg = server_config();
     char err[256];
+    struct scored *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->ctx = ctx;
+    p->created_ms = now_ms();
+    if (id_new(ctx->id, p->created_ms) < 0)
+        goto fail;
     struct engine_signals sig = { .honeypot = c->honeypot_filled };
     if (c->has_form_rendered_at) {
-        long long age = created / 1000 - c->form_rendered_at;
+        long long age = p->created_ms / 1000 - c->form_rendered_at;
         sig.too_fast = age < cfg->min_fill_seconds;
     }
     p->rules = server_rules_acquire();
     if (engine_score(p->rules, c, &sig, &p->verdict, err, sizeof err) < 0) {
         log_error("scoring failed: %s", err);
-        return -1;
+        goto fail;
     }
     metrics_limit_hits(p->verdict.limit_hits);
     json_t *matches = matches_json(&p->verdict);
@@ -317,7 +323,11 @@ static int score_and_answer(struct request_ctx *ctx, struct pending *p, const st
     p->matches = matches ? json_dumps(matches, JSON_COMPACT) : NULL;
     json_decref(answer);
     json_decref(matches);
-    return p->answer && p->matches ? 0 : -1;
+    if (p->answer && p->matches)
+        return p;
+fail:
+    intake_scored_free(p);
+    return NULL;
 }
 
 /* Parse the body by its media type; answers and returns -1 on any problem. */
@@ -351,42 +361,75 @@ static int read_comment(struct request_ctx *ctx, struct comment *c)
     return 0;
 }
 
+/* Parse and validate; answers and returns -1 on any problem. */
+static int read_valid_comment(struct request_ctx *ctx, struct comment *c)
+{
+    if (read_comment(ctx, c) < 0)
+        return -1;
+    struct validation v;
+    if (validate_comment(c, &v) > 0) {
+        reply_validation(ctx, &v);
+        return -1;
+    }
+    return 0;
+}
+
+void intake_reply_store_down(struct request_ctx *ctx)
+{
+    log_error("submission %s not stored: the store is not connected", ctx->id);
+    http_add_header(ctx, "Retry-After", "1");
+    http_reply_json(ctx, 503, json_pack("{s:s, s:s, s:i}", "error", "unavailable", "message",
+                                        "the store is unreachable; retry shortly", "retry_after", 1));
+}
+
 void intake_handle(struct request_ctx *ctx)
 {
     struct comment c = { 0 };
-    struct pending *p = NULL;
+    struct scored *p = NULL;
     char ip[64];
     const char *idem_key = http_header(ctx, "Idempotency-Key");
     if (idem_key && !idempotency_key_ok(idem_key)) {
         http_reply_error(ctx, 400, "bad_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces");
         return;
     }
-    if (read_comment(ctx, &c) < 0)
+    if (read_valid_comment(ctx, &c) < 0)
         goto out;
-    struct validation v;
-    if (validate_comment(&c, &v) > 0) {
-        reply_validation(ctx, &v);
-        goto out;
-    }
-    client_ip(ctx, &c, ip, sizeof ip);
+    intake_client_ip(ctx, &c, ip, sizeof ip);
     const char *site = c.field[CF_SITE] && c.field[CF_SITE][0] ? c.field[CF_SITE] : "default";
-    long long created = now_ms();
-    p = calloc(1, sizeof *p);
-    if (!p || id_new(ctx->id, created) < 0 || (p->ctx = ctx, score_and_answer(ctx, p, &c, created) < 0)) {
+    p = intake_score(ctx, &c);
+    if (!p) {
         http_reply_error(ctx, 500, "internal", "the comment could not be scored");
         goto out;
     }
     http_begin_wait(ctx);
-    if (submit(ctx, p, &c, site, ip, idem_key, created) < 0) {
-        log_error("submission %s not stored: the store is not connected", ctx->id);
-        http_add_header(ctx, "Retry-After", "1");
-        http_reply_json(ctx, 503, json_pack("{s:s, s:s, s:i}", "error", "unavailable", "message",
-                                            "the store is unreachable; retry shortly", "retry_after", 1));
+    if (intake_store(p, &c, site, ip, idem_key) < 0) {
+        intake_reply_store_down(ctx);
         goto out;
     }
     p = NULL;   /* on_stored owns it now */
 out:
-    if (p)
-        pending_free(p);
+    intake_scored_free(p);
+    comment_free(&c);
+}
+
+/* POST /v1/check: the same validation and rules, nothing stored. */
+void intake_check(struct request_ctx *ctx)
+{
+    struct comment c = { 0 };
+    if (read_valid_comment(ctx, &c) < 0)
+        goto out;
+    struct scored *p = intake_score(ctx, &c);
+    if (!p) {
+        http_reply_error(ctx, 500, "internal", "the comment could not be scored");
+        goto out;
+    }
+    ctx->id[0] = '\0';
+    json_t *matches = json_loads(p->matches, 0, NULL);
+    const char *status = decision_name(p->verdict.status);
+    http_reply_json(ctx, 200, json_pack("{s:s, s:s, s:o, s:o, s:i}", "decision", status, "status", status, "score",
+                                        number(p->verdict.score), "matches", matches ? matches : json_array(),
+                                        "limit_hits", (int)p->verdict.limit_hits));
+    intake_scored_free(p);
+out:
     comment_free(&c);
 }

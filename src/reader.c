@@ -102,7 +102,7 @@ static void on_comment(void *arg, const struct store_hash *h)
 
 void reader_handle_comment(struct request_ctx *ctx)
 {
-    const char *id = http_path(ctx) + strlen("/v1/comments/");
+    const char *id = ctx->param;
     char *site = http_query(ctx, "site");
     const char *s = site && site[0] ? site : "default";
     if (!id_valid(id) || strlen(s) > 64 || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(s)) {
@@ -110,7 +110,7 @@ void reader_handle_comment(struct request_ctx *ctx)
         http_reply_error(ctx, 404, "not_found", "no comment with this id on this site");
         return;
     }
-    snprintf(ctx->id, sizeof ctx->id, "%s", id);
+    memcpy(ctx->id, id, ID_LEN + 1);   /* id_valid: exactly ID_LEN characters */
     struct lookup *l = malloc(sizeof *l);
     if (!l) {
         free(site);

@@ -34,6 +34,9 @@
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/reader.h"
+#include "raqib/queue.h"
+#include "raqib/rules_api.h"
+#include "raqib/akismet.h"
 #include "raqib/rules.h"
 #include "raqib/store.h"
 
@@ -309,32 +312,59 @@ static void handle_metrics(struct request_ctx *ctx)
 
 /* --- routing --------------------------------------------------------------- */
 
-enum match_kind { EXACT, PREFIX };
-
+/* A route's path is literal segments and at most one "{id}" segment,
+ * which matches one non-empty segment and lands in ctx->param. */
 struct route {
     enum evhttp_cmd_type method;
     const char *path;
-    enum match_kind kind;
-    enum role min_role;     /* ROLE_NONE: open to all */
+    enum role min_role;     /* ROLE_NONE: open to all, or the handler checks */
     void (*handle)(struct request_ctx *ctx);
     const char *label;
 };
 
 static const struct route routes[] = {
-    { EVHTTP_REQ_POST, "/v1/comments", EXACT, ROLE_SUBMIT, intake_handle, "POST /v1/comments" },
-    { EVHTTP_REQ_GET, "/v1/comments/", PREFIX, ROLE_SUBMIT, reader_handle_comment, "GET /v1/comments/{id}" },
-    { EVHTTP_REQ_GET, "/healthz", EXACT, ROLE_NONE, handle_healthz, "GET /healthz" },
-    { EVHTTP_REQ_GET, "/readyz", EXACT, ROLE_NONE, handle_readyz, "GET /readyz" },
-    { EVHTTP_REQ_GET, "/metrics", EXACT, ROLE_NONE, handle_metrics, "GET /metrics" },
+    { EVHTTP_REQ_POST, "/v1/comments", ROLE_SUBMIT, intake_handle, "POST /v1/comments" },
+    { EVHTTP_REQ_GET, "/v1/comments/{id}", ROLE_SUBMIT, reader_handle_comment, "GET /v1/comments/{id}" },
+    { EVHTTP_REQ_POST, "/v1/check", ROLE_SUBMIT, intake_check, "POST /v1/check" },
+    { EVHTTP_REQ_GET, "/v1/queue", ROLE_MODERATE, queue_list, "GET /v1/queue" },
+    { EVHTTP_REQ_POST, "/v1/queue/claim", ROLE_MODERATE, queue_claim, "POST /v1/queue/claim" },
+    { EVHTTP_REQ_POST, "/v1/comments/{id}/decision", ROLE_MODERATE, queue_decide, "POST /v1/comments/{id}/decision" },
+    { EVHTTP_REQ_POST, "/v1/decisions", ROLE_MODERATE, queue_decide_many, "POST /v1/decisions" },
+    { EVHTTP_REQ_GET, "/v1/decisions", ROLE_SUBMIT, feed_list, "GET /v1/decisions" },
+    { EVHTTP_REQ_GET, "/v1/rules", ROLE_ADMIN, rules_api_list, "GET /v1/rules" },
+    { EVHTTP_REQ_POST, "/v1/rules/reload", ROLE_ADMIN, rules_api_reload, "POST /v1/rules/reload" },
+    { EVHTTP_REQ_POST, "/1.1/verify-key", ROLE_NONE, akismet_verify_key, "POST /1.1/verify-key" },
+    { EVHTTP_REQ_POST, "/1.1/comment-check", ROLE_NONE, akismet_comment_check, "POST /1.1/comment-check" },
+    { EVHTTP_REQ_POST, "/1.1/submit-spam", ROLE_NONE, akismet_submit_spam, "POST /1.1/submit-spam" },
+    { EVHTTP_REQ_POST, "/1.1/submit-ham", ROLE_NONE, akismet_submit_ham, "POST /1.1/submit-ham" },
+    { EVHTTP_REQ_GET, "/healthz", ROLE_NONE, handle_healthz, "GET /healthz" },
+    { EVHTTP_REQ_GET, "/readyz", ROLE_NONE, handle_readyz, "GET /readyz" },
+    { EVHTTP_REQ_GET, "/metrics", ROLE_NONE, handle_metrics, "GET /metrics" },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
-static int path_matches(const struct route *r, const char *path)
+/* Match path against a route pattern; the {id} segment goes to param. */
+static int path_matches(const struct route *r, const char *path, char *param, size_t paramlen)
 {
-    if (r->kind == EXACT)
-        return strcmp(path, r->path) == 0;
-    size_t n = strlen(r->path);
-    return strncmp(path, r->path, n) == 0 && path[n] != '\0' && !strchr(path + n, '/');
+    const char *pat = r->path, *p = path;
+    param[0] = '\0';
+    while (*pat) {
+        if (strncmp(pat, "{id}", 4) == 0) {
+            size_t n = strcspn(p, "/");
+            if (n == 0 || n >= paramlen)
+                return 0;
+            memcpy(param, p, n);
+            param[n] = '\0';
+            p += n;
+            pat += 4;
+            continue;
+        }
+        if (*pat != *p)
+            return 0;
+        pat++;
+        p++;
+    }
+    return *p == '\0';
 }
 
 /* A browser form posted straight to us, allowed by public_forms. */
@@ -353,7 +383,7 @@ static void dispatch(struct request_ctx *ctx)
     const struct route *found = NULL;
     int path_known = 0;
     for (size_t i = 0; i < NROUTES && !found; i++) {
-        if (!path_matches(&routes[i], path))
+        if (!path_matches(&routes[i], path, ctx->param, sizeof ctx->param))
             continue;
         path_known = 1;
         if (routes[i].method == method)

@@ -67,7 +67,7 @@ static const char submit_script[] =
     "if ARGV[9] == '1' then redis.call('SET', KEYS[3], ARGV[8], 'EX', tonumber(ARGV[5])) end\n"
     "return {'ok'}\n";
 
-enum op_kind { OP_SUBMIT, OP_HASH };
+enum op_kind { OP_SUBMIT, OP_HASH, OP_RAW };
 
 struct op {
     struct store *st;
@@ -75,7 +75,9 @@ struct op {
     union {
         store_submit_fn submit;
         store_hash_fn hash;
+        store_reply_fn raw;
     } cb;
+    const char *script;  /* OP_RAW via store_eval: resent with EVAL on NOSCRIPT */
     void *arg;
     struct event *deadline;
     int finished;       /* the user's callback has run */
@@ -130,6 +132,8 @@ static void finish_failed(struct op *op, const char *why)
     if (op->kind == OP_SUBMIT) {
         struct store_result res = { .outcome = STORE_FAILED, .error = why };
         op->cb.submit(op->arg, &res);
+    } else if (op->kind == OP_RAW) {
+        op->cb.raw(op->arg, NULL, why);
     } else {
         struct store_hash h = { .failed = 1, .error = why };
         op->cb.hash(op->arg, &h);
@@ -211,14 +215,16 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     if (!op->finished) {
         if (!r) {
             finish_failed(op, "redis connection lost");
-        } else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 && op->kind == OP_SUBMIT) {
+        } else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 &&
+                   strcmp(op->argv[0], "EVALSHA") == 0) {
             /* The script cache was flushed (restart, SCRIPT FLUSH): send it whole once. */
+            const char *script = op->kind == OP_SUBMIT ? submit_script : op->script;
             free(op->argv[0]);
             free(op->argv[1]);
             op->argv[0] = strdup("EVAL");
-            op->argv[1] = strdup(submit_script);
+            op->argv[1] = strdup(script);
             op->argvlen[0] = 4;
-            op->argvlen[1] = strlen(submit_script);
+            op->argvlen[1] = strlen(script);
             if (op->argv[0] && op->argv[1] && send_op(op) == 0)
                 return;
             finish_failed(op, "could not resend the submit script");
@@ -230,6 +236,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             event_del(op->deadline);
             if (op->kind == OP_SUBMIT)
                 finish_submit(op, r);
+            else if (op->kind == OP_RAW)
+                op->cb.raw(op->arg, r, NULL);
             else
                 finish_hash(op, r);
         }
@@ -369,6 +377,59 @@ int store_ping(struct store *st, store_hash_fn cb, void *arg)
         return -1;
     op->cb.hash = cb;
     return 0;
+}
+
+int store_command(struct store *st, int argc, const char **argv, const size_t *lens, store_reply_fn cb, void *arg)
+{
+    struct op *op = start_op(st, OP_RAW, argc, argv, lens, arg);
+    if (!op)
+        return -1;
+    op->cb.raw = cb;
+    return 0;
+}
+
+/* SHA1 hex of a script, as Redis names it. */
+static void script_sha(const char *script, char out[41])
+{
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1((const unsigned char *)script, strlen(script), digest);
+    for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
+        snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
+int store_eval(struct store *st, const char *script, int argc, const char **argv, const size_t *lens,
+               store_reply_fn cb, void *arg)
+{
+    char sha[41];
+    int rc = -1;
+    const char **all = calloc((size_t)argc + 2, sizeof *all);
+    size_t *all_lens = calloc((size_t)argc + 2, sizeof *all_lens);
+    if (!all || !all_lens)
+        goto out;
+    script_sha(script, sha);
+    all[0] = "EVALSHA";
+    all_lens[0] = 7;
+    all[1] = sha;
+    all_lens[1] = 40;
+    for (int i = 0; i < argc; i++) {
+        all[i + 2] = argv[i];
+        all_lens[i + 2] = lens ? lens[i] : strlen(argv[i]);
+    }
+    struct op *op = start_op(st, OP_RAW, argc + 2, all, all_lens, arg);
+    if (op) {
+        op->cb.raw = cb;
+        op->script = script;
+        rc = 0;
+    }
+out:
+    free(all);
+    free(all_lens);
+    return rc;
+}
+
+int store_key(char *buf, size_t len, const char *site, const char *suffix)
+{
+    return key(buf, len, site, suffix, NULL);
 }
 
 int store_is_ready(const struct store *st) { return st->ready; }

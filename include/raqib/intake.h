@@ -1,9 +1,48 @@
-/* intake.h — POST /v1/comments: parse, validate, score, store, answer. */
+/* intake.h — POST /v1/comments and POST /v1/check, and the pieces other
+ * front doors (the Akismet API) reuse: score a parsed comment, then store it
+ * with the idempotency, duplicate and flood checks in one Redis call. */
 #ifndef RAQIB_INTAKE_H
 #define RAQIB_INTAKE_H
 
+#include <stddef.h>
+
+#include "raqib/engine.h"
+
 struct request_ctx;
+struct comment;
+struct store_result;
+
+/* A scored comment on its way to the store. */
+struct scored {
+    struct request_ctx *ctx;
+    struct ruleset *rules;      /* retained: the verdict points into it */
+    struct verdict verdict;
+    char *answer;               /* JSON of the 202 body (kept for idempotent replays) */
+    char *matches;              /* JSON array of the matches */
+    long long created_ms;
+    /* Called once with the store's answer instead of the /v1/comments
+     * answers; it must answer the request. The scored is freed after. */
+    void (*done)(struct scored *s, const struct store_result *res);
+    void *arg;
+};
 
 void intake_handle(struct request_ctx *ctx);
+void intake_check(struct request_ctx *ctx);
+
+/* Score c (bot signals included) and give ctx a fresh id. NULL on failure
+ * (nothing answered). */
+struct scored *intake_score(struct request_ctx *ctx, const struct comment *c);
+
+/* Store s (ownership passes on success: 0, and the answer follows from the
+ * store callback). -1 when the store is down: the caller answers and frees. */
+int intake_store(struct scored *s, const struct comment *c, const char *site, const char *ip, const char *idem_key);
+
+void intake_scored_free(struct scored *s);
+
+/* 503 for a store that is not connected. */
+void intake_reply_store_down(struct request_ctx *ctx);
+
+/* The client's IP per the trust rules (README "The client IP"). */
+void intake_client_ip(struct request_ctx *ctx, const struct comment *c, char *out, size_t len);
 
 #endif

@@ -31,6 +31,7 @@ struct request_ctx {
     int waiting;                /* store work in flight (counted for drain) */
     int replied;                /* the answer was handed to evhttp */
     char id[32];                /* comment id, for the log line */
+    char param[128];            /* the {id} segment of the route's path */
 };
 
 /* The running configuration (read-only after start). */

@@ -72,6 +72,23 @@ struct store_hash {
 };
 typedef void (*store_hash_fn)(void *arg, const struct store_hash *h);
 
+/* Any command, for modules with their own key layout (queue, feed, rules
+ * statistics): cb gets the raw reply, or NULL and error when the command
+ * failed, timed out or Redis answered an error. */
+struct redisReply;
+typedef void (*store_reply_fn)(void *arg, const struct redisReply *reply, const char *error);
+
+/* Same return convention as store_submit. lens may be NULL for C strings. */
+int store_command(struct store *st, int argc, const char **argv, const size_t *lens, store_reply_fn cb, void *arg);
+
+/* Run a Lua script by its text (EVALSHA of its SHA1, EVAL on NOSCRIPT):
+ * argv holds numkeys, keys and args, as after EVAL SCRIPT. */
+int store_eval(struct store *st, const char *script, int argc, const char **argv, const size_t *lens,
+               store_reply_fn cb, void *arg);
+
+/* The key prefix of a site: writes "raqib:{site}:" + suffix into buf. */
+int store_key(char *buf, size_t len, const char *site, const char *suffix);
+
 /* Connect (asynchronously) per cfg. NULL with err on a bad URL or OOM. */
 struct store *store_new(struct event_base *base, const struct config *cfg, char *err, size_t errlen);
 

@@ -122,6 +122,22 @@ subtest 'WordPress form field names' => sub {
     ok !defined $g->{parent_id}, 'comment_parent=0 means no parent';
 };
 
+subtest 'POST /v1/check scores without storing' => sub {
+    my $before = $redis->cmd('DBSIZE');
+    my $ad = { post_id => 1, author => 'X', email => 'x@example.com', content => 'شيخ روحاني لجلب الحبيب واتساب 00966551234567' };
+    my ($s, $j) = $d->post('/v1/check', $ad);
+    is $s, 200, 'status 200';
+    is $j->{decision}, 'spam', 'decision';
+    ok $j->{score} >= 10, 'score';
+    ok @{ $j->{matches} } >= 2, 'matches with descriptions' and ok $j->{matches}[0]{description};
+    ok !exists $j->{id}, 'no id: nothing stored';
+    ($s, $j) = $d->post('/v1/check', $ad);
+    is $s, 200, 'checking twice is no duplicate and no flood';
+    is $redis->cmd('DBSIZE'), $before, 'Redis untouched';
+    ($s, $j) = $d->post('/v1/check', { post_id => 1 });
+    is $s, 422, 'the same validation';
+};
+
 subtest 'unknown routes and methods' => sub {
     my ($s, $j) = $d->get('/nope');
     is $s, 404;
