@@ -60,7 +60,7 @@ static void put_time(json_t *obj, const struct store_hash *h, const char *name)
     json_object_set_new(obj, name, v ? json_string(buf) : json_null());
 }
 
-static json_t *comment_json(const struct store_hash *h, enum role role)
+json_t *reader_item_json(const struct store_hash *h, enum role role)
 {
     json_t *obj = json_object();
     if (!obj)
@@ -95,7 +95,7 @@ static void on_comment(void *arg, const struct store_hash *h)
     } else if (h->n == 0) {
         http_reply_error(ctx, 404, "not_found", "no comment with this id on this site");
     } else {
-        http_reply_json(ctx, 200, comment_json(h, l->role));
+        http_reply_json(ctx, 200, reader_item_json(h, l->role));
     }
     free(l);
 }

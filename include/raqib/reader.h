@@ -2,11 +2,20 @@
 #ifndef RAQIB_READER_H
 #define RAQIB_READER_H
 
+#include <jansson.h>
+
+#include "raqib/config.h"
+
 struct request_ctx;
+struct store_hash;
 
 void reader_handle_comment(struct request_ctx *ctx);
 
 /* "1764392400123" (ms) -> "2025-11-29T05:00:00.123Z" into buf. */
 void reader_format_time(const char *ms, char *buf, unsigned long len);
+
+/* A stored item hash as the API shows it; email and ip only for
+ * moderate/admin. NULL on OOM. */
+json_t *reader_item_json(const struct store_hash *h, enum role role);
 
 #endif
