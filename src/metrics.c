@@ -124,6 +124,20 @@ void metrics_rule_hit(const char *rule)
     pthread_mutex_unlock(&lock);
 }
 
+/* Hits of one rule since start (0 for a rule never hit), for GET /v1/rules. */
+unsigned long long metrics_rule_hit_count(const char *rule)
+{
+    unsigned long long n = 0;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < nrule_hits; i++)
+        if (strcmp(rule_hits[i].name, rule) == 0) {
+            n = rule_hits[i].count;
+            break;
+        }
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
 void metrics_store_error(void)
 {
     pthread_mutex_lock(&lock);

@@ -13,6 +13,8 @@
 void metrics_request(const char *route, int status, double seconds);
 void metrics_decision(const char *status);
 void metrics_rule_hit(const char *rule);
+/* How many times rule hit since start (counts survive reloads, by name). */
+unsigned long long metrics_rule_hit_count(const char *rule);
 void metrics_store_error(void);
 void metrics_store_reconnect(void);
 void metrics_set_store_up(int up);
