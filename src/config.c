@@ -50,6 +50,7 @@ static const struct directive directives[] = {
     { "spam_ttl", D_INT, OFF(spam_ttl), "2592000", 60, 10L * 365 * 86400, "seconds spam is kept for audit" },
     { "shutdown_timeout", D_INT, OFF(shutdown_timeout), "10", 0, 3600, "seconds SIGTERM waits for in-flight requests" },
     { "log_level", D_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error" },
+    { "max_deliveries", D_INT, OFF(max_deliveries), "5", 1, 1000, "claims of one item before it goes to the dead-letter stream" },
     { "public_forms", D_INT, OFF(public_forms), "0", 0, 1, "1 = accept form posts to /v1/comments without a token (a site's own comment form)" },
     { "trusted_proxy", D_PROXY, 0, NULL, 0, 0, "ADDRESS[/PREFIX] whose X-Forwarded-For is believed; repeatable" },
 };

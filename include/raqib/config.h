@@ -44,6 +44,7 @@ struct config {
     long spam_ttl;            /* seconds spam is kept for audit */
     long shutdown_timeout;    /* seconds SIGTERM waits for in-flight requests */
     char *log_level;
+    long max_deliveries;      /* claims before an item is dead-lettered */
     long public_forms;        /* 1: browsers may post forms without a token */
     struct token *tokens;
     size_t ntokens;
