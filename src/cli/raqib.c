@@ -19,7 +19,7 @@
 static const char usage[] =
     "usage: raqib fold [--view VIEW] < text\n"
     "       raqib rules lint [DIR]\n"
-    "       raqib rules test [--json] [--quiet] [DIR] < comments.jsonl\n"
+    "       raqib rules test [--json] [--quiet] [--diff OTHER] [DIR] < comments.jsonl\n"
     "       raqib --help\n"
     "\n"
     "fold        print each input line folded to VIEW (raw, norm, squash, rasm,\n"
@@ -36,8 +36,14 @@ static const char usage[] =
     "            negative) a summary follows, each line starting with '#':\n"
     "            positives caught as spam, negatives marked spam, positives and\n"
     "            negatives flagged (some rule with score > 0 hit), and per rule\n"
-    "            its hits among positives and negatives. --quiet prints only the\n"
-    "            summary. Exit 1 when a line could not be read or scored.\n";
+    "            its hits among positives and negatives (count, share of the\n"
+    "            class, S/O = pos%/(pos%+neg%)), and the confusion table of\n"
+    "            label by decision. --quiet prints only the summary.\n"
+    "            --diff OTHER also scores each line with the rules of OTHER and\n"
+    "            prints, instead of every line, only those whose decision differs:\n"
+    "                LINE<TAB>LABEL<TAB>DEC SCORE -> DEC SCORE<TAB>RULES -> RULES<TAB>TEXT\n"
+    "            then how many changed, toward or away from the label.\n"
+    "            Exit 1 when a line could not be read or scored.\n";
 
 static int usage_error(const char *what)
 {
@@ -95,9 +101,11 @@ static int cmd_lint(int argc, char **argv)
     return 0;
 }
 
-/* Per-rule and overall counts for labeled input. */
+/* Per-rule and overall counts for labeled input. by[l][d]: label (0
+ * positive, 1 negative) by decision (enum decision). */
 struct tally {
     size_t pos, neg, pos_spam, neg_spam, pos_flagged, neg_flagged;
+    size_t by[2][3];
     unsigned long limit_hits;
     size_t *rule_pos, *rule_neg;
 };
@@ -156,25 +164,34 @@ static void print_verdict(const struct verdict *v, int as_json)
     printf("%s\n", v->nmatches ? "" : "-");
 }
 
+/* "Flagged": some rule with a positive score hit, so the item reaches the
+ * moderator with a visible reason (or goes to the spam folder). */
+static int flagged(const struct verdict *v)
+{
+    for (size_t i = 0; i < v->nmatches; i++)
+        if (v->matches[i].score > 0)
+            return 1;
+    return 0;
+}
+
 static void count(struct tally *t, const struct verdict *v, int label)
 {
-    int flagged = 0;
     for (size_t i = 0; i < v->nmatches; i++) {
-        flagged |= v->matches[i].score > 0;
         if (label > 0)
             t->rule_pos[v->matches[i].rule_index]++;
         else
             t->rule_neg[v->matches[i].rule_index]++;
     }
-    int spam = v->status == DECISION_SPAM;
+    int spam = v->status == DECISION_SPAM, flag = flagged(v);
+    t->by[label > 0 ? 0 : 1][v->status]++;
     if (label > 0) {
         t->pos++;
         t->pos_spam += (size_t)spam;
-        t->pos_flagged += (size_t)flagged;
+        t->pos_flagged += (size_t)flag;
     } else {
         t->neg++;
         t->neg_spam += (size_t)spam;
-        t->neg_flagged += (size_t)flagged;
+        t->neg_flagged += (size_t)flag;
     }
 }
 
@@ -183,32 +200,106 @@ static double pct(size_t a, size_t b)
     return b ? 100.0 * (double)a / (double)b : 0.0;
 }
 
+static void print_totals(const struct tally *t, const char *who)
+{
+    printf("#%s positives caught as spam: %zu (%.1f%%)   negatives marked spam: %zu (%.1f%%)\n", who,
+           t->pos_spam, pct(t->pos_spam, t->pos), t->neg_spam, pct(t->neg_spam, t->neg));
+    printf("#%s positives flagged: %zu (%.1f%%)   negatives flagged: %zu (%.1f%%)\n", who,
+           t->pos_flagged, pct(t->pos_flagged, t->pos), t->neg_flagged, pct(t->neg_flagged, t->neg));
+}
+
+/* The summary, after SpamAssassin's mass-check / hit-frequencies: totals, the
+ * confusion table (label by decision), and per rule its hits among positives
+ * and negatives, as counts and as a share of each class, with
+ * S/O = pos% / (pos% + neg%): 1.0 hits only positives, 0.0 only negatives. */
 static void print_summary(const struct tally *t, const struct ruleset *rs)
 {
     printf("# labeled: %zu positive (spam/abusive), %zu negative (ham/clean)\n", t->pos, t->neg);
-    printf("# positives caught as spam: %zu (%.1f%%)   negatives marked spam: %zu (%.1f%%)\n",
-           t->pos_spam, pct(t->pos_spam, t->pos), t->neg_spam, pct(t->neg_spam, t->neg));
-    printf("# positives flagged: %zu (%.1f%%)   negatives flagged: %zu (%.1f%%)\n",
-           t->pos_flagged, pct(t->pos_flagged, t->pos), t->neg_flagged, pct(t->neg_flagged, t->neg));
+    print_totals(t, "");
+    printf("# confusion (label by decision): %10s %10s %10s\n", "spam", "pending", "approved");
+    printf("#   positive (spam/abusive)      %10zu %10zu %10zu\n", t->by[0][DECISION_SPAM],
+           t->by[0][DECISION_PENDING], t->by[0][DECISION_APPROVED]);
+    printf("#   negative (ham/clean)         %10zu %10zu %10zu\n", t->by[1][DECISION_SPAM],
+           t->by[1][DECISION_PENDING], t->by[1][DECISION_APPROVED]);
     printf("# patterns stopped by the match limit: %lu\n", t->limit_hits);
-    printf("# %-32s %8s %8s\n", "rule", "pos", "neg");
+    printf("# %-32s %7s %6s %7s %6s %5s %6s\n", "rule", "pos", "pos%", "neg", "neg%", "S/O", "score");
     for (size_t i = 0; i < ruleset_size(rs); i++) {
         struct rule_info info;
         ruleset_rule_info(rs, i, &info);
-        printf("# %-32s %8zu %8zu\n", info.name, t->rule_pos[i], t->rule_neg[i]);
+        double pp = pct(t->rule_pos[i], t->pos), np = pct(t->rule_neg[i], t->neg);
+        if (pp + np > 0)
+            printf("# %-32s %7zu %6.2f %7zu %6.2f %5.2f %6g\n", info.name, t->rule_pos[i], pp, t->rule_neg[i], np,
+                   pp / (pp + np), info.score);
+        else
+            printf("# %-32s %7zu %6.2f %7zu %6.2f %5s %6g\n", info.name, t->rule_pos[i], pp, t->rule_neg[i], np,
+                   "-", info.score);
     }
 }
 
-/* `raqib rules test [--json] [--quiet] [DIR]` */
+static const char *label_name(int label)
+{
+    return label > 0 ? "pos" : label < 0 ? "neg" : "-";
+}
+
+static void print_rules(const struct verdict *v)
+{
+    for (size_t i = 0; i < v->nmatches; i++)
+        printf("%s%s", i ? "," : "", v->matches[i].rule);
+    if (!v->nmatches)
+        putchar('-');
+}
+
+/* One comment whose decision differs between the two sets:
+ * LINE<TAB>LABEL<TAB>DEC SCORE -> DEC SCORE<TAB>RULES -> RULES<TAB>TEXT */
+static void print_change(size_t lineno, int label, const struct verdict *a, const struct verdict *b,
+                         const struct comment *c)
+{
+    printf("%zu\t%s\t%s %g -> %s %g\t", lineno, label_name(label), decision_name(a->status), a->score,
+           decision_name(b->status), b->score);
+    print_rules(a);
+    printf(" -> ");
+    print_rules(b);
+    putchar('\t');
+    const char *text = c->field[CF_CONTENT] ? c->field[CF_CONTENT] : "";
+    size_t n = 0, cps = 0;
+    while (text[n] && cps < 80) {   /* the first 80 code points, on one line */
+        n++;
+        while (((unsigned char)text[n] & 0xC0) == 0x80)
+            n++;
+        cps++;
+    }
+    for (size_t i = 0; i < n; i++)
+        putchar(text[i] == '\n' || text[i] == '\t' || text[i] == '\r' ? ' ' : text[i]);
+    printf("%s\n", text[n] ? "…" : "");
+}
+
+static int tally_init(struct tally *t, const struct ruleset *rs)
+{
+    size_t n = ruleset_size(rs) ? ruleset_size(rs) : 1;
+    memset(t, 0, sizeof *t);
+    t->rule_pos = calloc(n, sizeof *t->rule_pos);
+    t->rule_neg = calloc(n, sizeof *t->rule_neg);
+    return t->rule_pos && t->rule_neg ? 0 : -1;
+}
+
+static void tally_free(struct tally *t)
+{
+    free(t->rule_pos);
+    free(t->rule_neg);
+}
+
+/* `raqib rules test [--json] [--quiet] [--diff OTHER] [DIR]` */
 static int cmd_test(int argc, char **argv)
 {
-    const char *dir = DEFAULT_RULES;
+    const char *dir = DEFAULT_RULES, *other = NULL;
     int as_json = 0, quiet = 0, ndirs = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             as_json = 1;
         else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
             quiet = 1;
+        else if (strcmp(argv[i], "--diff") == 0 && i + 1 < argc)
+            other = argv[++i];
         else if (argv[i][0] == '-')
             return usage_error("unknown option for rules test");
         else if (ndirs++)
@@ -217,19 +308,22 @@ static int cmd_test(int argc, char **argv)
             dir = argv[i];
     }
     char err[1024];
-    struct ruleset *rs = ruleset_load(dir, err, sizeof err);
+    struct ruleset *rs = ruleset_load(dir, err, sizeof err), *rs2 = NULL;
     if (!rs) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    struct tally t = { 0 };
-    size_t n = ruleset_size(rs) ? ruleset_size(rs) : 1;
-    t.rule_pos = calloc(n, sizeof *t.rule_pos);
-    t.rule_neg = calloc(n, sizeof *t.rule_neg);
+    if (other && !(rs2 = ruleset_load(other, err, sizeof err))) {
+        fprintf(stderr, "%s\n", err);
+        ruleset_release(rs);
+        return 1;
+    }
+    struct tally t, t2;
     char *line = NULL;
-    size_t cap = 0, lineno = 0, labeled = 0;
+    size_t cap = 0, lineno = 0, labeled = 0, changed = 0, toward = 0, away = 0;
     int rc = 0;
-    if (!t.rule_pos || !t.rule_neg) {
+    int ok1 = tally_init(&t, rs), ok2 = tally_init(&t2, rs2 ? rs2 : rs);
+    if (ok1 < 0 || ok2 < 0) {
         fprintf(stderr, "raqib: out of memory\n");
         rc = 1;
         goto out;
@@ -249,32 +343,58 @@ static int cmd_test(int argc, char **argv)
         }
         struct comment c = { 0 };
         struct engine_signals sig = { 0 };
-        struct verdict v = { 0 };
+        struct verdict v = { 0 }, v2 = { 0 };
         int label = 0;
         if (read_comment(obj, &c, &sig, &label) < 0 ||
-            engine_score(rs, &c, &sig, &v, err, sizeof err) < 0) {
+            engine_score(rs, &c, &sig, &v, err, sizeof err) < 0 ||
+            (rs2 && engine_score(rs2, &c, &sig, &v2, err, sizeof err) < 0)) {
             fprintf(stderr, "raqib: line %zu: %s\n", lineno, "out of memory");
             rc = 1;
         } else {
-            if (!quiet)
+            if (rs2 && v.status != v2.status) {
+                changed++;
+                /* Toward the label: a positive now caught as spam, or a
+                 * negative no longer marked spam. */
+                if (label && (v2.status == DECISION_SPAM) == (label > 0))
+                    toward++;
+                else if (label && (v.status == DECISION_SPAM) == (label > 0))
+                    away++;
+                if (!quiet)
+                    print_change(lineno, label, &v, &v2, &c);
+            } else if (!rs2 && !quiet) {
                 print_verdict(&v, as_json);
+            }
             t.limit_hits += v.limit_hits;
+            t2.limit_hits += v2.limit_hits;
             if (label) {
                 labeled++;
                 count(&t, &v, label);
+                if (rs2)
+                    count(&t2, &v2, label);
             }
         }
         verdict_free(&v);
+        verdict_free(&v2);
         comment_free(&c);
         json_decref(obj);
     }
     if (labeled)
         print_summary(&t, rs);
+    if (rs2) {
+        printf("# --diff %s: decision changed on %zu of %zu comments", other, changed, lineno);
+        if (labeled)
+            printf(" (%zu toward the label, %zu away from it)", toward, away);
+        printf("\n");
+        if (labeled)
+            print_totals(&t2, " with --diff set:");
+    }
 out:
     free(line);
-    free(t.rule_pos);
-    free(t.rule_neg);
+    tally_free(&t);
+    tally_free(&t2);
     ruleset_release(rs);
+    if (rs2)
+        ruleset_release(rs2);
     engine_thread_done();
     return rc;
 }
