@@ -183,7 +183,7 @@ static json_t *matches_json(const struct verdict *v)
 }
 
 /* SHA-256 of post, author and text: the duplicate key. */
-static void duplicate_hash(const struct comment *c, char hex[65])
+void intake_duplicate_hash(const struct comment *c, char hex[65])
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
@@ -262,7 +262,7 @@ int intake_store(struct scored *p, const struct comment *c, const char *site, co
     char score[64], created_s[32], dup[65], email_lc[256];
     snprintf(score, sizeof score, "%.15g", p->verdict.score);
     snprintf(created_s, sizeof created_s, "%lld", created);
-    duplicate_hash(c, dup);
+    intake_duplicate_hash(c, dup);
     struct store_field fields[24];
     size_t n = 0;
     fields[n++] = (struct store_field){ "id", ctx->id, strlen(ctx->id) };

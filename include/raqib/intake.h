@@ -39,6 +39,12 @@ int intake_store(struct scored *s, const struct comment *c, const char *site, co
 
 void intake_scored_free(struct scored *s);
 
+/* Hex SHA-256 of post_id, author and content, each followed by a NUL byte
+ * (absent fields as ""): the store keeps raqib:{S}:dup:<hex> -> the id of
+ * the first comment with them, so a later report (Akismet's submit-spam)
+ * can find the item again. */
+void intake_duplicate_hash(const struct comment *c, char hex[65]);
+
 /* 503 for a store that is not connected. */
 void intake_reply_store_down(struct request_ctx *ctx);
 
