@@ -448,6 +448,11 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
     }
     if (config_parse_redis_url(cfg->redis, &target, err, errlen) < 0)
         return -1;
+    if (cfg->webhook_url && strncmp(cfg->webhook_url, "http://", 7) != 0) {
+        seterr(err, errlen, "webhook_url '%s' must be an http:// URL (put a TLS proxy in front for https)",
+               cfg->webhook_url);
+        return -1;
+    }
     if (cfg->webhook_url && !cfg->webhook_secret) {
         seterr(err, errlen, "webhook_url is set but webhook_secret is not: deliveries must be signed");
         return -1;

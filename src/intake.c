@@ -26,8 +26,10 @@
 #include "raqib/metrics.h"
 #include "raqib/rules.h"
 #include "raqib/server.h"
+#include "raqib/spool.h"
 #include "raqib/store.h"
 #include "raqib/validate.h"
+#include "raqib/webhook.h"
 
 #define MAX_IDEMPOTENCY_KEY 255
 
@@ -204,12 +206,37 @@ void intake_duplicate_hash(const struct comment *c, char hex[65])
         snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 }
 
+/* A submission on its way to Redis, with its spool record ready in case
+ * Redis cannot take it (down, past the deadline, or an error). */
+struct in_flight {
+    struct scored *scored;
+    char *record;
+    size_t record_len;
+};
+
 static void on_stored(void *arg, const struct store_result *res)
 {
-    struct scored *p = arg;
+    struct in_flight *f = arg;
+    struct scored *p = f->scored;
     struct request_ctx *ctx = p->ctx;
     char retry[32];
+    struct store_result spooled = { .outcome = STORE_STORED };
+    char why[320];
+    if (res->outcome == STORE_FAILED) {
+        /* Redis did not take it (it may still land after a timeout: the
+         * replay is then a no-op). Durable in the spool = accepted. */
+        if (f->record && spool_append(request_spool(ctx), f->record, f->record_len, why, sizeof why) == 0) {
+            log_warn("submission %s spooled: %s", ctx->id, res->error ? res->error : "store failed");
+            res = &spooled;
+        } else {
+            log_error("submission %s could not be spooled either: %s", ctx->id,
+                      f->record ? why : "out of memory");
+        }
+    }
+    free(f->record);
+    free(f);
     if (res->outcome == STORE_STORED) {
+        webhook_note_site(p->site);
         metrics_decision(decision_name(p->verdict.status));
         for (size_t i = 0; i < p->verdict.nmatches; i++)
             metrics_rule_hit(p->verdict.matches[i].rule);
@@ -274,6 +301,7 @@ int intake_store(struct scored *p, const struct comment *c, const char *site, co
             fields[n++] = (struct store_field){ comment_field_name(kept[i]), c->field[kept[i]], c->len[kept[i]] };
     if (ip[0])
         fields[n++] = (struct store_field){ "ip", ip, strlen(ip) };
+    snprintf(p->site, sizeof p->site, "%s", site);
     const char *status = decision_name(p->verdict.status);
     fields[n++] = (struct store_field){ "status", status, strlen(status) };
     fields[n++] = (struct store_field){ "score", score, strlen(score) };
@@ -291,7 +319,16 @@ int intake_store(struct scored *p, const struct comment *c, const char *site, co
         .dup_hash = dup, .flood_ip = ip[0] ? ip : NULL, .flood_email = email_lc[0] ? email_lc : NULL,
         .now_ms = created, .fields = fields, .nfields = n,
     };
-    return store_submit(request_store(ctx), &sub, on_stored, p);
+    struct in_flight *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    f->scored = p;
+    f->record = spool_encode(&sub, &f->record_len);
+    if (store_submit(request_store(ctx), &sub, on_stored, f) < 0) {
+        struct store_result down = { .outcome = STORE_FAILED, .error = "the store is not connected" };
+        on_stored(f, &down);   /* spools and answers 202, or answers 503 */
+    }
+    return 0;
 }
 
 struct scored *intake_score(struct request_ctx *ctx, const struct comment *c)

@@ -27,6 +27,7 @@
 #include "raqib/reader.h"
 #include "raqib/server.h"
 #include "raqib/store.h"
+#include "raqib/webhook.h"
 
 #define DEFAULT_LIMIT 50
 #define MAX_LIMIT 500
@@ -324,6 +325,7 @@ void queue_claim(struct request_ctx *ctx)
 struct decide_call {
     queue_decided_fn cb;
     void *arg;
+    char site[65];
 };
 
 static void on_decide_reply(void *arg, const redisReply *r, const char *error)
@@ -340,8 +342,10 @@ static void on_decide_reply(void *arg, const redisReply *r, const char *error)
     } else if (error) {
         log_error("decision not recorded: %s", error);
     }
-    if (outcome == DECIDE_OK && current)
+    if (outcome == DECIDE_OK && current) {
         metrics_decision(current);
+        webhook_note_site(call->site);
+    }
     call->cb(call->arg, outcome, current);
     free(call);
 }
@@ -362,7 +366,8 @@ int queue_record_decision(struct store *st, const char *site, const char *id, co
     struct decide_call *call = malloc(sizeof *call);
     if (!call)
         return -1;
-    *call = (struct decide_call){ cb, arg };
+    *call = (struct decide_call){ cb, arg, "" };
+    snprintf(call->site, sizeof call->site, "%s", site);
     const char *argv[] = { "6", item, review, feed, stats, leases, spam, id, status, reason ? reason : "", decided_by, now };
     if (store_eval(st, decide_script, 12, argv, NULL, on_decide_reply, call) < 0) {
         free(call);

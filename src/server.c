@@ -38,7 +38,9 @@
 #include "raqib/rules_api.h"
 #include "raqib/akismet.h"
 #include "raqib/rules.h"
+#include "raqib/spool.h"
 #include "raqib/store.h"
+#include "raqib/webhook.h"
 
 struct worker {
     int index;
@@ -47,6 +49,8 @@ struct worker {
     struct evhttp *http;
     struct evhttp_bound_socket *bound;
     struct store *store;
+    struct spool *spool;     /* where accepted submissions wait in an outage */
+    struct webhook *webhook;  /* worker 0 only */
     struct event *wake;      /* activated by the main thread to start the drain */
     struct event *deadline;  /* drain time limit */
     int waiting;             /* requests waiting on the store */
@@ -66,6 +70,8 @@ static struct {
 const struct config *server_config(void) { return server.cfg; }
 
 struct store *request_store(const struct request_ctx *ctx) { return ctx->worker->store; }
+
+struct spool *request_spool(const struct request_ctx *ctx) { return ctx->worker->spool; }
 
 struct ruleset *server_rules_acquire(void)
 {
@@ -279,19 +285,23 @@ static void handle_healthz(struct request_ctx *ctx)
 static void on_ready_ping(void *arg, const struct store_hash *h)
 {
     struct request_ctx *ctx = arg;
+    json_int_t depth = spool_depth_total();
     if (h->failed)
-        http_reply_json(ctx, 503, json_pack("{s:s, s:s, s:i, s:s}", "error", "unavailable", "message",
-                                            "the store does not answer", "retry_after", 1, "store", h->error));
+        http_reply_json(ctx, 503, json_pack("{s:s, s:s, s:i, s:s, s:I}", "error", "unavailable", "message",
+                                            "the store does not answer", "retry_after", 1, "store", h->error,
+                                            "spool_depth", depth));
     else
-        http_reply_json(ctx, 200, json_pack("{s:s, s:b, s:b}", "status", "ready", "rules", 1, "store", 1));
+        http_reply_json(ctx, 200, json_pack("{s:s, s:b, s:b, s:I}", "status", "ready", "rules", 1, "store", 1,
+                                            "spool_depth", depth));
 }
 
 static void handle_readyz(struct request_ctx *ctx)
 {
     http_begin_wait(ctx);
     if (store_ping(ctx->worker->store, on_ready_ping, ctx) < 0)
-        http_reply_json(ctx, 503, json_pack("{s:s, s:s, s:i}", "error", "unavailable", "message",
-                                            "the store is not connected", "retry_after", 1));
+        http_reply_json(ctx, 503, json_pack("{s:s, s:s, s:i, s:I}", "error", "unavailable", "message",
+                                            "the store is not connected; accepted comments wait in the spool",
+                                            "retry_after", 1, "spool_depth", (json_int_t)spool_depth_total()));
 }
 
 static void handle_metrics(struct request_ctx *ctx)
@@ -497,6 +507,15 @@ static int worker_init(struct worker *w, int index, evutil_socket_t listener, ch
     w->store = store_new(w->base, cfg, err, errlen);
     if (!w->store)
         return -1;
+    w->spool = spool_open(w->base, w->store, cfg->spool, index, (int)server.nworkers);
+    if (!w->spool)
+        goto fail;
+    store_on_ready(w->store, spool_kick, w->spool);
+    if (index == 0 && cfg->webhook_url) {
+        w->webhook = webhook_start(w->base, w->store, cfg, err, errlen);
+        if (!w->webhook)
+            return -1;
+    }
     return 0;
 fail:
     snprintf(err, errlen, "worker %d: cannot set up its event loop", index);
@@ -505,8 +524,11 @@ fail:
 
 static void worker_free(struct worker *w)
 {
+    webhook_stop(w->webhook);
     if (w->store)
         store_free(w->store);
+    spool_free(w->spool);   /* after the store: it may still call back into the spool */
+    webhook_free(w->webhook);
     if (w->http)
         evhttp_free(w->http);
     if (w->wake)

@@ -20,6 +20,7 @@ struct scored {
     char *answer;               /* JSON of the 202 body (kept for idempotent replays) */
     char *matches;              /* JSON array of the matches */
     long long created_ms;
+    char site[65];              /* set by intake_store */
     /* Called once with the store's answer instead of the /v1/comments
      * answers; it must answer the request. The scored is freed after. */
     void (*done)(struct scored *s, const struct store_result *res);
@@ -34,7 +35,10 @@ void intake_check(struct request_ctx *ctx);
 struct scored *intake_score(struct request_ctx *ctx, const struct comment *c);
 
 /* Store s (ownership passes on success: 0, and the answer follows from the
- * store callback). -1 when the store is down: the caller answers and frees. */
+ * store callback). When Redis cannot take it (down, timeout, error) it goes
+ * to the outage spool and is answered as stored; only when the spool fails
+ * too does the callback see STORE_FAILED. -1 (out of memory): the caller
+ * answers and frees. */
 int intake_store(struct scored *s, const struct comment *c, const char *site, const char *ip, const char *idem_key);
 
 void intake_scored_free(struct scored *s);

@@ -1,0 +1,464 @@
+/* webhook.c — signed decision notifications, delivered from the feed.
+ *
+ * A timer walks the known sites; for a site that is neither waiting on a
+ * delivery nor backing off, one Lua call fetches the first feed entry after
+ * the site's cursor, which is POSTed with libevent's HTTP client. A 2xx moves
+ * the cursor (SET) and the next entry goes at once; anything else doubles the
+ * site's backoff (1 s up to 5 min) and the same entry is tried again. Sites
+ * are learnt from submissions and decisions in this process, and at start by
+ * scanning for feed streams, so deliveries left by a previous run resume. */
+#include "raqib/webhook.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "raqib/config.h"
+#include "raqib/log.h"
+#include "raqib/reader.h"
+#include "raqib/store.h"
+
+#define MAX_SITES 4096
+#define TICK_MS 200
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 300000
+#define HTTP_TIMEOUT_S 10
+
+/* KEYS: 1 cursor, 2 feed stream. The first entry after the cursor, or nil. */
+static const char next_script[] =
+    "local c = redis.call('GET', KEYS[1]) or '0-0'\n"
+    "local e = redis.call('XRANGE', KEYS[2], '(' .. c, '+', 'COUNT', 1)\n"
+    "if #e == 0 then return false end\n"
+    "return e[1]\n";
+
+/* Sites seen by any thread; the deliverer copies new ones into its state. */
+static struct {
+    pthread_mutex_t lock;
+    int enabled;
+    char *names[MAX_SITES];
+    size_t n;
+} registry = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+struct site {
+    char name[65];
+    long long next_try_ms;
+    long backoff_ms;
+    int busy;
+    char cursor[64];            /* entry being delivered */
+};
+
+struct delivery;
+
+struct webhook {
+    struct event_base *base;
+    struct store *store;
+    const struct config *cfg;
+    struct evhttp_uri *uri;
+    char host[256];
+    int port;
+    char path[2048];
+    struct event *tick;
+    struct site *sites;
+    size_t nsites;
+    int stopping;
+    int inflight;               /* HTTP requests or store calls outstanding */
+    struct delivery *active;    /* HTTP requests in flight (freed on stop) */
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void webhook_note_site(const char *site)
+{
+    pthread_mutex_lock(&registry.lock);
+    if (registry.enabled && registry.n < MAX_SITES) {
+        size_t i;
+        for (i = 0; i < registry.n; i++)
+            if (strcmp(registry.names[i], site) == 0)
+                break;
+        if (i == registry.n) {
+            char *copy = strdup(site);
+            if (copy)
+                registry.names[registry.n++] = copy;
+        }
+    }
+    pthread_mutex_unlock(&registry.lock);
+}
+
+void webhook_sign(const char *key, const char *body, size_t len, char out[65])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)body, len, mac, &maclen);
+    for (unsigned i = 0; i < maclen && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    out[64] = '\0';
+}
+
+/* Copy sites the registry learnt since the last tick. */
+static void sync_sites(struct webhook *wh)
+{
+    pthread_mutex_lock(&registry.lock);
+    if (registry.n > wh->nsites) {
+        struct site *grown = realloc(wh->sites, registry.n * sizeof *grown);
+        if (grown) {
+            wh->sites = grown;
+            for (size_t i = wh->nsites; i < registry.n; i++) {
+                memset(&grown[i], 0, sizeof grown[i]);
+                snprintf(grown[i].name, sizeof grown[i].name, "%s", registry.names[i]);
+                grown[i].backoff_ms = BACKOFF_MIN_MS;
+            }
+            wh->nsites = registry.n;
+        }
+    }
+    pthread_mutex_unlock(&registry.lock);
+}
+
+static void retry_later(struct site *s, const char *why)
+{
+    log_warn("webhook for site %s: delivery %s failed (%s); retrying in %ld ms", s->name, s->cursor, why,
+             s->backoff_ms);
+    s->next_try_ms = now_ms() + s->backoff_ms;
+    s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+    s->busy = 0;
+}
+
+struct delivery {
+    struct webhook *wh;
+    size_t site_index;
+    struct evhttp_connection *conn;
+    struct delivery *prev, *next;   /* in wh->active while the HTTP request runs */
+};
+
+static void track(struct delivery *d)
+{
+    d->next = d->wh->active;
+    d->prev = NULL;
+    if (d->next)
+        d->next->prev = d;
+    d->wh->active = d;
+}
+
+static void untrack(struct delivery *d)
+{
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        d->wh->active = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    d->prev = d->next = NULL;
+}
+
+static void free_conn(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evhttp_connection_free(arg);
+}
+
+static void on_cursor_saved(void *arg, const struct redisReply *r, const char *error)
+{
+    struct delivery *d = arg;
+    struct site *s = &d->wh->sites[d->site_index];
+    d->wh->inflight--;
+    if (!r) {
+        retry_later(s, error ? error : "could not save the cursor");
+    } else {
+        s->busy = 0;
+        s->next_try_ms = 0;           /* the next entry goes at once */
+        s->backoff_ms = BACKOFF_MIN_MS;
+    }
+    free(d);
+}
+
+static void on_response(struct evhttp_request *req, void *arg)
+{
+    struct delivery *d = arg;
+    struct webhook *wh = d->wh;
+    struct site *s = &wh->sites[d->site_index];
+    int code = req ? evhttp_request_get_response_code(req) : 0;
+    struct timeval zero = { 0, 0 };
+    untrack(d);
+    event_base_once(wh->base, -1, EV_TIMEOUT, free_conn, d->conn, &zero);   /* not from inside its callback */
+    d->conn = NULL;
+    wh->inflight--;
+    if (code < 200 || code > 299) {
+        char why[64];
+        snprintf(why, sizeof why, code ? "HTTP %d" : "no answer", code);
+        retry_later(s, why);
+        free(d);
+        return;
+    }
+    log_info("webhook for site %s: delivered %s", s->name, s->cursor);
+    char key[600];
+    store_key(key, sizeof key, s->name, "webhook");
+    const char *argv[] = { "SET", key, s->cursor };
+    wh->inflight++;
+    if (store_command(wh->store, 3, argv, NULL, on_cursor_saved, d) < 0) {
+        wh->inflight--;
+        retry_later(s, "store down");
+        free(d);
+    }
+}
+
+/* Build the JSON body of one feed entry (field/value array). */
+static char *delivery_body(const char *site, const char *cursor, const redisReply *fields)
+{
+    json_t *obj = json_pack("{s:s, s:s, s:s}", "event", "decision", "site", site, "delivery", cursor);
+    for (size_t k = 0; obj && k + 1 < fields->elements; k += 2) {
+        const char *name = fields->element[k]->str, *value = fields->element[k + 1]->str;
+        if (strcmp(name, "decided_at") == 0) {
+            char when[64];
+            reader_format_time(value, when, sizeof when);
+            json_object_set_new(obj, name, json_string(when));
+        } else {
+            json_object_set_new(obj, name, json_stringn(value, fields->element[k + 1]->len));
+        }
+    }
+    char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(obj);
+    return text;
+}
+
+static void send_delivery(struct webhook *wh, size_t index, const redisReply *entry)
+{
+    struct site *s = &wh->sites[index];
+    snprintf(s->cursor, sizeof s->cursor, "%s", entry->element[0]->str);
+    char *body = delivery_body(s->name, s->cursor, entry->element[1]);
+    struct delivery *d = calloc(1, sizeof *d);
+    if (!body || !d) {
+        free(body);
+        free(d);
+        retry_later(s, "out of memory");
+        return;
+    }
+    *d = (struct delivery){ wh, index, evhttp_connection_base_new(wh->base, NULL, wh->host, (unsigned short)wh->port),
+                            NULL, NULL };
+    struct evhttp_request *req = d->conn ? evhttp_request_new(on_response, d) : NULL;
+    if (!req) {
+        if (d->conn)
+            evhttp_connection_free(d->conn);
+        free(body);
+        free(d);
+        retry_later(s, "cannot open a connection");
+        return;
+    }
+    evhttp_connection_set_timeout(d->conn, HTTP_TIMEOUT_S);
+    char sig[72], hex[65], hostport[300];
+    webhook_sign(wh->cfg->webhook_secret, body, strlen(body), hex);
+    snprintf(sig, sizeof sig, "sha256=%s", hex);
+    snprintf(hostport, sizeof hostport, "%s:%d", wh->host, wh->port);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Host", hostport);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    evhttp_add_header(h, "User-Agent", "raqibd-webhook/1");
+    evhttp_add_header(h, "X-Raqib-Signature", sig);
+    evhttp_add_header(h, "X-Raqib-Delivery", s->cursor);
+    evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
+    free(body);
+    wh->inflight++;
+    track(d);
+    if (evhttp_make_request(d->conn, req, EVHTTP_REQ_POST, wh->path) < 0) {
+        untrack(d);
+        /* evhttp freed req; the connection is ours. */
+        wh->inflight--;
+        evhttp_connection_free(d->conn);
+        free(d);
+        retry_later(s, "request refused");
+    }
+}
+
+struct fetch {
+    struct webhook *wh;
+    size_t index;
+};
+
+static void on_next_entry(void *arg, const struct redisReply *r, const char *error)
+{
+    struct fetch *f = arg;
+    struct webhook *wh = f->wh;
+    struct site *s = &wh->sites[f->index];
+    wh->inflight--;
+    if (!r) {
+        s->busy = 0;
+        s->next_try_ms = now_ms() + BACKOFF_MIN_MS;
+        log_debug("webhook: feed read failed for %s: %s", s->name, error ? error : "?");
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_ARRAY &&
+               !wh->stopping) {
+        send_delivery(wh, f->index, r);
+    } else {
+        s->busy = 0;             /* nothing new */
+    }
+    free(f);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct webhook *wh = arg;
+    if (wh->stopping)
+        return;
+    sync_sites(wh);
+    long long now = now_ms();
+    for (size_t i = 0; i < wh->nsites; i++) {
+        struct site *s = &wh->sites[i];
+        if (s->busy || s->next_try_ms > now || !store_is_ready(wh->store))
+            continue;
+        char cursor[600], feed[600];
+        store_key(cursor, sizeof cursor, s->name, "webhook");
+        store_key(feed, sizeof feed, s->name, "decisions");
+        const char *argv[] = { "2", cursor, feed };
+        struct fetch *f = malloc(sizeof *f);
+        if (!f)
+            break;
+        *f = (struct fetch){ wh, i };
+        s->busy = 1;
+        wh->inflight++;
+        if (store_eval(wh->store, next_script, 3, argv, NULL, on_next_entry, f) < 0) {
+            wh->inflight--;
+            s->busy = 0;
+            free(f);
+        }
+    }
+    struct timeval tv = { 0, TICK_MS * 1000 };
+    event_add(wh->tick, &tv);
+}
+
+static void start_scan(evutil_socket_t fd, short what, void *arg);
+
+/* Learn the sites that have a feed already (deliveries of a previous run). */
+static void on_scan(void *arg, const struct redisReply *r, const char *error)
+{
+    struct webhook *wh = arg;
+    wh->inflight--;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        if (!wh->stopping) {   /* not connected yet: try again shortly */
+            log_debug("webhook: scan for feeds postponed: %s", error ? error : "unexpected reply");
+            struct timeval tv = { 0, 500000 };
+            event_base_once(wh->base, -1, EV_TIMEOUT, start_scan, wh, &tv);
+        }
+        return;
+    }
+    const redisReply *keys = r->element[1];
+    for (size_t i = 0; i < keys->elements; i++) {
+        const char *k = keys->element[i]->str;   /* raqib:{SITE}:decisions */
+        const char *open = strchr(k, '{'), *close = open ? strchr(open, '}') : NULL;
+        if (open && close && close - open - 1 > 0 && close - open - 1 <= 64) {
+            char site[65];
+            snprintf(site, sizeof site, "%.*s", (int)(close - open - 1), open + 1);
+            webhook_note_site(site);
+        }
+    }
+    if (strcmp(r->element[0]->str, "0") != 0 && !wh->stopping) {
+        const char *argv[] = { "SCAN", r->element[0]->str, "MATCH", "raqib:{*}:decisions", "COUNT", "1000" };
+        wh->inflight++;
+        if (store_command(wh->store, 6, argv, NULL, on_scan, wh) < 0)
+            wh->inflight--;
+    }
+}
+
+static void start_scan(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct webhook *wh = arg;
+    if (wh->stopping)
+        return;
+    const char *argv[] = { "SCAN", "0", "MATCH", "raqib:{*}:decisions", "COUNT", "1000" };
+    wh->inflight++;
+    if (!store_is_ready(wh->store) || store_command(wh->store, 6, argv, NULL, on_scan, wh) < 0) {
+        wh->inflight--;
+        struct timeval tv = { 0, 300000 };
+        event_base_once(wh->base, -1, EV_TIMEOUT, start_scan, wh, &tv);
+    }
+}
+
+struct webhook *webhook_start(struct event_base *base, struct store *st, const struct config *cfg, char *err,
+                              size_t errlen)
+{
+    err[0] = '\0';
+    if (!cfg->webhook_url)
+        return NULL;
+    struct webhook *wh = calloc(1, sizeof *wh);
+    if (!wh)
+        return NULL;
+    wh->base = base;
+    wh->store = st;
+    wh->cfg = cfg;
+    wh->uri = evhttp_uri_parse(cfg->webhook_url);
+    const char *scheme = wh->uri ? evhttp_uri_get_scheme(wh->uri) : NULL;
+    const char *host = wh->uri ? evhttp_uri_get_host(wh->uri) : NULL;
+    if (!scheme || strcmp(scheme, "http") != 0 || !host || !*host) {
+        snprintf(err, errlen, "webhook_url '%s' must be an http:// URL with a host (put a TLS proxy in front "
+                 "for https)", cfg->webhook_url);
+        webhook_free(wh);
+        return NULL;
+    }
+    snprintf(wh->host, sizeof wh->host, "%s", host);
+    wh->port = evhttp_uri_get_port(wh->uri) > 0 ? evhttp_uri_get_port(wh->uri) : 80;
+    const char *path = evhttp_uri_get_path(wh->uri), *query = evhttp_uri_get_query(wh->uri);
+    snprintf(wh->path, sizeof wh->path, "%s%s%s", path && *path ? path : "/", query ? "?" : "", query ? query : "");
+    wh->tick = evtimer_new(base, on_tick, wh);
+    if (!wh->tick) {
+        webhook_free(wh);
+        return NULL;
+    }
+    pthread_mutex_lock(&registry.lock);
+    registry.enabled = 1;
+    pthread_mutex_unlock(&registry.lock);
+    struct timeval tv = { 0, TICK_MS * 1000 };
+    event_add(wh->tick, &tv);
+    start_scan(-1, 0, wh);
+    log_info("webhook: delivering decisions to %s", cfg->webhook_url);
+    return wh;
+}
+
+void webhook_stop(struct webhook *wh)
+{
+    if (!wh)
+        return;
+    wh->stopping = 1;
+    if (wh->tick)
+        event_del(wh->tick);
+    while (wh->active) {           /* evhttp frees their requests without calling back */
+        struct delivery *d = wh->active;
+        untrack(d);
+        evhttp_connection_free(d->conn);
+        free(d);
+    }
+}
+
+void webhook_free(struct webhook *wh)
+{
+    if (!wh)
+        return;
+    if (wh->tick)
+        event_free(wh->tick);
+    if (wh->uri)
+        evhttp_uri_free(wh->uri);
+    free(wh->sites);
+    free(wh);
+    pthread_mutex_lock(&registry.lock);
+    for (size_t i = 0; i < registry.n; i++)
+        free(registry.names[i]);
+    registry.n = 0;
+    registry.enabled = 0;
+    pthread_mutex_unlock(&registry.lock);
+}
