@@ -43,7 +43,7 @@ SERVER_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter $(SERVER_SRCS),$(ALL
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run stop test unit integration sanitize bench clean check-deps
+.PHONY: all deps run stop test unit integration compat sanitize bench clean check-deps
 all: $(BUILD)/raqibd $(BUILD)/raqib
 
 $(BUILD)/obj/%.o: src/%.c
@@ -105,9 +105,15 @@ integration: all
 	RAQIBD=$(CURDIR)/$(BUILD)/raqibd RAQIB=$(CURDIR)/$(BUILD)/raqib RULES=$(CURDIR)/rules \
 	  prove -I tests/integration/lib tests/integration/
 
+# Real third-party clients against raqibd (tests/compat/: the npm Akismet
+# libraries, installed into a temporary folder; skipped without node/npm).
+compat: all
+	RAQIBD=$(CURDIR)/$(BUILD)/raqibd RAQIB=$(CURDIR)/$(BUILD)/raqib RULES=$(CURDIR)/rules \
+	  prove -I tests/integration/lib tests/compat/
+
 # The whole suite, then again under AddressSanitizer + UBSan in build/asan.
 test: deps
-	@$(MAKE) --no-print-directory all unit integration
+	@$(MAKE) --no-print-directory all unit integration compat
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit integration
 
 bench: deps all
