@@ -11,21 +11,28 @@
 
 #include "raqib/comment.h"
 #include "raqib/engine.h"
+#include "raqib/lint.h"
 #include "raqib/normalize.h"
 #include "raqib/rules.h"
 
 #define DEFAULT_RULES "rules"
+#define LINT_PROBE_MS 50.0   /* a pattern slower than this on one probe is reported */
 
 static const char usage[] =
     "usage: raqib fold [--view VIEW] < text\n"
-    "       raqib rules lint [DIR]\n"
+    "       raqib rules lint [--strict] [DIR]\n"
     "       raqib rules test [--json] [--quiet] [--diff OTHER] [DIR] < comments.jsonl\n"
     "       raqib --help\n"
     "\n"
     "fold        print each input line folded to VIEW (raw, norm, squash, rasm,\n"
     "            skel; default norm): what rules written for that view see.\n"
     "rules lint  load every *.rules file of DIR (default: rules) or one file;\n"
-    "            print \"N rules OK\" and exit 0, or \"file:line: problem\" and exit 1.\n"
+    "            print \"file:line: problem\" and exit 1 on any error; else\n"
+    "            \"file:line: warning: …\" for patterns that hit the match limit\n"
+    "            on adversarial input (ReDoS), escapes the view makes impossible,\n"
+    "            literals under 6 letters in squash/skel and list entries the\n"
+    "            fold rewrites, then \"N rules OK, W warnings\"; exit 0 (1 with\n"
+    "            --strict when there are warnings).\n"
     "rules test  score one JSON object per input line: content (or text),\n"
     "            author, email, url, ip, user_agent, referrer, post_id; the\n"
     "            optional booleans honeypot and too_fast set the submission\n"
@@ -85,20 +92,45 @@ static int cmd_fold(int argc, char **argv)
     return rc;
 }
 
-/* `raqib rules lint [DIR]` */
+static void print_warning(void *arg, const char *file, int line, const char *message)
+{
+    (void)arg;
+    printf("%s:%d: warning: %s\n", file, line, message);
+}
+
+/* `raqib rules lint [--strict] [DIR]`: errors (the load) exit 1; warnings
+ * exit 0 unless --strict. */
 static int cmd_lint(int argc, char **argv)
 {
-    if (argc > 1)
-        return usage_error("rules lint takes at most one DIR");
+    const char *dir = DEFAULT_RULES;
+    int strict = 0, ndirs = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--strict") == 0)
+            strict = 1;
+        else if (argv[i][0] == '-')
+            return usage_error("unknown option for rules lint");
+        else if (ndirs++)
+            return usage_error("rules lint takes at most one DIR");
+        else
+            dir = argv[i];
+    }
     char err[1024];
-    struct ruleset *rs = ruleset_load(argc ? argv[0] : DEFAULT_RULES, err, sizeof err);
+    struct ruleset *rs = ruleset_load(dir, err, sizeof err);
     if (!rs) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    printf("%zu rules OK\n", ruleset_size(rs));
+    long warnings = rules_lint(rs, dir, LINT_PROBE_MS, print_warning, NULL);
+    int rc = 0;
+    if (warnings < 0) {
+        fprintf(stderr, "raqib: %s: cannot read the rule files again for the warnings\n", dir);
+        rc = 1;
+    } else {
+        printf("%zu rules OK, %ld warning%s\n", ruleset_size(rs), warnings, warnings == 1 ? "" : "s");
+        rc = strict && warnings > 0;
+    }
     ruleset_release(rs);
-    return 0;
+    return rc;
 }
 
 /* Per-rule and overall counts for labeled input. by[l][d]: label (0
