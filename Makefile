@@ -16,20 +16,32 @@ REDIS_URL ?=
 DEB_PKGS := gcc make pkg-config libevent-dev libhiredis-dev libpcre2-dev \
             libjansson-dev libutf8proc-dev libssl-dev libcmocka-dev \
             redis-server perl curl
+# Hyperscan (prefilter.c) is amd64-only in Debian and optional: without it
+# (or with NO_HYPERSCAN=1) every pattern runs through PCRE2 alone.
+ifeq ($(shell dpkg --print-architecture 2>/dev/null),amd64)
+DEB_PKGS += libhyperscan-dev
+endif
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PURE_PKGS   := libpcre2-8 jansson libutf8proc
+NO_HYPERSCAN ?=
+ifeq ($(NO_HYPERSCAN),)
+ifeq ($(shell pkg-config --exists libhs 2>/dev/null && echo yes),yes)
+PURE_PKGS   += libhs
+CFLAGS_HS   := -DRAQIB_HAVE_HYPERSCAN
+endif
+endif
 SERVER_PKGS := libevent libevent_pthreads hiredis libcrypto
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -MMD -MP
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -MMD -MP $(CFLAGS_HS)
 ifneq ($(SAN),)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PURE_PKGS) $(SERVER_PKGS) 2>/dev/null)
-PURE_LIBS  = $(shell pkg-config --libs $(PURE_PKGS) 2>/dev/null) -lm
+PURE_LIBS  = $(shell pkg-config --libs $(PURE_PKGS) 2>/dev/null) -lm -lpthread
 SERVER_LIBS = $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null) -lpthread
 
 # Modules that talk to the network or the event loop; everything else in

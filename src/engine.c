@@ -6,8 +6,11 @@
  * field `flags` is a line of words such as "honeypot too_fast tatweel_runs=3"
  * built from the submission signals and the evasion counts of content and
  * author. Patterns run under match and depth limits; a pattern stopped by a
- * limit counts as no match and in verdict.limit_hits. The ruleset is shared
- * read-only: PCRE2 scratch lives in a per-thread cache. Pure module. */
+ * limit counts as no match and in verdict.limit_hits. When the ruleset has
+ * Hyperscan databases (prefilter.c), each (field, view) text is scanned once
+ * and PCRE2 runs only the patterns Hyperscan says may match: PCRE2 stays the
+ * judge. The ruleset is shared read-only: PCRE2 and Hyperscan scratch live in
+ * per-thread caches. Pure module. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "raqib/engine.h"
 
@@ -18,6 +21,7 @@
 #include <strings.h>
 
 #include "raqib/normalize.h"
+#include "raqib/prefilter.h"
 
 #define JIT_STACK_START (32 * 1024)
 #define JIT_STACK_MAX   (512 * 1024)
@@ -62,6 +66,7 @@ void engine_thread_done(void)
     pcre2_match_context_free(tls.mctx);
     pcre2_jit_stack_free(tls.jit);
     memset(&tls, 0, sizeof tls);
+    prefilter_thread_done();
 }
 
 /* State of one engine_score call. */
@@ -73,6 +78,8 @@ struct eval {
     char *flags;            /* the `flags` pseudo-field, built on first use */
     struct scratch *s;
     unsigned limit_hits;
+    struct prefilter_run pf;  /* Hyperscan candidates of this call */
+    size_t rule, cond;        /* the condition being evaluated */
 };
 
 /* The view of field f, folded on first use. NULL on allocation failure. */
@@ -189,6 +196,8 @@ static int cond_on_field(struct eval *e, const struct rule_cond *c, int f)
     s = f == RULE_FIELD_FLAGS ? flags_text(e, &len) : field_view(e, f, c->view, &len);
     if (!s)
         return -1;
+    if (!prefilter_candidate(&e->pf, e->rule, e->cond, f, s, len))
+        return 0;  /* Hyperscan saw no possible match: PCRE2 need not look */
     return run(e, (const pcre2_code *)c->code, s, len);
 }
 
@@ -220,7 +229,9 @@ static int rule_eval(struct eval *e, const struct ruleset *rs, size_t i, int *fi
     const struct rule_cond *conds;
     size_t n = ruleset_rule_conds(rs, i, &conds);
     int have_field = 0;
+    e->rule = i;
     for (size_t k = 0; k < n; k++) {
+        e->cond = k;
         int f = 0, rc = cond_eval(e, &conds[k], &f);
         if (rc < 0)
             return -1;
@@ -242,16 +253,25 @@ int engine_score(const struct ruleset *rs, const struct comment *c,
     size_t n = ruleset_size(rs);
     int rc = -1;
     memset(out, 0, sizeof *out);
+    size_t cap = 0;
     if (!(e.s = scratch_get()))
         goto out;
-    if (n && !(out->matches = calloc(n, sizeof *out->matches)))
-        goto out;
+    prefilter_begin(&e.pf, ruleset_prefilter(rs));
     for (size_t i = 0; i < n; i++) {
         int field = 0, hit = rule_eval(&e, rs, i, &field);
         if (hit < 0)
             goto out;
         if (!hit)
             continue;
+        if (out->nmatches == cap) {
+            /* Grown on demand: most comments hit few of many rules. */
+            size_t ncap = cap ? cap * 2 : 8;
+            struct match *nm = realloc(out->matches, ncap * sizeof *nm);
+            if (!nm)
+                goto out;
+            out->matches = nm;
+            cap = ncap;
+        }
         struct rule_info info;
         ruleset_rule_info(rs, i, &info);
         struct match *m = &out->matches[out->nmatches++];

@@ -35,9 +35,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "raqib/comment.h"
 #include "raqib/normalize.h"
+#include "raqib/prefilter.h"
 
 #define SPAM_THRESHOLD_DEFAULT 10.0
 
@@ -63,6 +65,11 @@ struct ruleset {
     int has_approve;
     const char *approve_file;   /* where `threshold approve` was set, for errors */
     int approve_line;
+    /* Hyperscan in front of the patterns (prefilter.c): built in the
+     * background after the load, published once; NULL until then or when
+     * there is none. Either way the verdicts are the same. */
+    _Atomic(struct prefilter *) pf;
+    atomic_int pf_done;
 };
 
 /* Parser state for one file. */
@@ -540,8 +547,10 @@ static void rule_free(struct rule *r)
 {
     free(r->name);
     free(r->description);
-    for (size_t i = 0; i < r->nconds; i++)
+    for (size_t i = 0; i < r->nconds; i++) {
         pcre2_code_free((pcre2_code *)r->conds[i].code);
+        free((char *)r->conds[i].pattern);
+    }
     free(r->conds);
 }
 
@@ -549,6 +558,7 @@ static void ruleset_free(struct ruleset *rs)
 {
     if (!rs)
         return;
+    prefilter_free(atomic_load(&rs->pf));
     for (size_t i = 0; i < rs->n; i++)
         rule_free(&rs->rules[i]);
     free(rs->rules);
@@ -565,6 +575,7 @@ static int add_cond(struct parser *p, struct rule_cond *c)
     struct rule_cond *nc = realloc(r->conds, (r->nconds + 1) * sizeof *nc);
     if (!nc) {
         pcre2_code_free((pcre2_code *)c->code);
+        free((char *)c->pattern);
         return perr(p, "out of memory");
     }
     r->conds = nc;
@@ -712,10 +723,13 @@ static int parse_match(struct parser *p, char *rest, int negate)
         return perr(p, "out of memory");
     pcre2_code *re = NULL;
     int rc = compile(p, folded, strlen(folded), opts, pat, (enum norm_view)c.view, &re);
-    free(folded);
-    if (rc < 0)
+    if (rc < 0) {
+        free(folded);
         return -1;
+    }
     c.code = re;
+    c.pattern = folded;   /* kept for the Hyperscan databases */
+    c.options = opts;
     return add_cond(p, &c);
 }
 
@@ -795,12 +809,14 @@ static int parse_words(struct parser *p, char *rest)
     if (!pat)
         return -1;
     pcre2_code *re = NULL;
-    int rc = compile(p, pat, strlen(pat), c.view == VIEW_RAW ? PCRE2_CASELESS : 0,
-                     NULL, (enum norm_view)c.view, &re);
-    free(pat);
-    if (rc < 0)
+    c.options = c.view == VIEW_RAW ? PCRE2_CASELESS : 0;
+    int rc = compile(p, pat, strlen(pat), c.options, NULL, (enum norm_view)c.view, &re);
+    if (rc < 0) {
+        free(pat);
         return -1;
+    }
     c.code = re;
+    c.pattern = pat;      /* kept for the Hyperscan databases */
     return add_cond(p, &c);
 }
 
@@ -1043,6 +1059,16 @@ static long list_rule_files(const char *dir, char ***out, char *err, size_t errl
     return (long)n;
 }
 
+/* The background build is over: publish the databases (or NULL) and drop
+ * the reference the build held. */
+static void prefilter_ready(void *arg, struct prefilter *pf)
+{
+    struct ruleset *rs = arg;
+    atomic_store_explicit(&rs->pf, pf, memory_order_release);
+    atomic_store_explicit(&rs->pf_done, 1, memory_order_release);
+    ruleset_release(rs);
+}
+
 struct ruleset *ruleset_load(const char *path, char *err, size_t errlen)
 {
     struct ruleset *rs = calloc(1, sizeof *rs);
@@ -1086,6 +1112,10 @@ struct ruleset *ruleset_load(const char *path, char *err, size_t errlen)
                  rs->approve_file, rs->approve_line, rs->approve, rs->spam);
         goto fail;
     }
+    if (prefilter_build_async(ruleset_retain(rs), prefilter_ready, rs) < 0) {
+        ruleset_release(rs);  /* no thread: PCRE2 alone, as without Hyperscan */
+        atomic_store(&rs->pf_done, 1);
+    }
     for (long i = 0; i < count; i++)
         free(names[i]);
     free(names);
@@ -1109,6 +1139,22 @@ void ruleset_release(struct ruleset *rs)
 {
     if (rs && atomic_fetch_sub_explicit(&rs->refs, 1, memory_order_acq_rel) == 1)
         ruleset_free(rs);
+}
+
+const struct prefilter *ruleset_prefilter(const struct ruleset *rs)
+{
+    return atomic_load_explicit(&((struct ruleset *)rs)->pf, memory_order_acquire);
+}
+
+int ruleset_prefilter_wait(const struct ruleset *rs, double seconds)
+{
+    struct ruleset *w = (struct ruleset *)rs;
+    for (double waited = 0; !atomic_load_explicit(&w->pf_done, memory_order_acquire); waited += 0.005) {
+        if (waited >= seconds)
+            return -1;
+        nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+    }
+    return 0;
 }
 
 size_t ruleset_size(const struct ruleset *rs)

@@ -65,12 +65,25 @@ struct rule_cond {
     int field;                 /* enum comment_field, RULE_FIELD_ANY or _FLAGS */
     int view;                  /* enum norm_view the pattern runs on */
     const struct pcre2_real_code_8 *code;  /* MATCH and WORDS */
+    const char *pattern;       /* MATCH and WORDS: the pattern as compiled (folded for view) */
+    unsigned options;          /* MATCH and WORDS: PCRE2 options besides UTF and UCP (i, m, s, x) */
     enum rule_link_op op;      /* LINKS: count OP n */
     long n;
 };
 
 /* The conditions of rule i (*out points into the ruleset); returns how many. */
 size_t ruleset_rule_conds(const struct ruleset *rs, size_t i, const struct rule_cond **out);
+
+/* The Hyperscan databases of rs (prefilter.h). ruleset_load starts building
+ * them in a background thread (a large rule set takes seconds to minutes);
+ * until they are published this returns NULL and PCRE2 runs every pattern,
+ * with the same verdicts. NULL also when there are none. */
+struct prefilter;
+const struct prefilter *ruleset_prefilter(const struct ruleset *rs);
+
+/* Wait up to seconds for that build to finish (published or given up);
+ * 0 when it has, -1 on timeout. For tests, benchmarks and the CLI. */
+int ruleset_prefilter_wait(const struct ruleset *rs, double seconds);
 
 /* Name of a rule field ("content", "any", "flags", …). */
 const char *rule_field_name(int field);

@@ -1,0 +1,517 @@
+/* prefilter.c — Hyperscan databases in front of the PCRE2 rule patterns.
+ *
+ * See prefilter.h for the contract. Layout: every `match`/`unless`/`words`
+ * condition gets a slot (an `any` condition one per field, slot + field);
+ * one database per (field, view) holds the conditions that read that text,
+ * each expression's id being the index of its slot in that database's table.
+ * A scan sets the candidate bit of every slot whose expression matched. The
+ * databases are built at load and never change; the Hyperscan scratch and the
+ * candidate bits are per thread. Hyperscan is optional: without
+ * RAQIB_HAVE_HYPERSCAN this file builds nothing and says yes to everything.
+ * Pure module. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "raqib/prefilter.h"
+
+#include <pcre2.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "raqib/comment.h"
+#include "raqib/log.h"
+#include "raqib/normalize.h"
+#include "raqib/rules.h"
+
+#ifdef RAQIB_HAVE_HYPERSCAN
+#include <hs.h>
+
+#define NFIELDS (CF_COUNT + 1)          /* the text fields, then flags */
+#define FLAGS_SLOT CF_COUNT
+_Static_assert(NFIELDS <= 16, "prefilter_run arrays hold 16 field slots");
+_Static_assert(VIEW_COUNT <= 32, "a view is one bit of prefilter_run.scanned");
+
+/* Fields an `any` condition reads; the same list as engine.c's any_fields. A
+ * field missing here only costs speed: its conditions count as candidates. */
+static const int any_fields[] = { CF_CONTENT, CF_AUTHOR, CF_EMAIL, CF_URL, CF_USER_AGENT, CF_REFERRER };
+
+enum placement { PLACE_NONE = 0, PLACE_EXACT, PLACE_PREFILTER, PLACE_DIRECT };
+
+struct pf_cond {
+    int slot;               /* first slot; -1: not in any database (PCRE2 decides) */
+    int any;                /* the slot is per field: slot + field */
+    int view;               /* the database of (field, view) holds it */
+};
+
+struct pf_db {
+    hs_database_t *db;
+    unsigned *slots;        /* expression id -> slot */
+    size_t n;
+};
+
+struct prefilter {
+    unsigned long generation;  /* tells threads their scratch may be too small */
+    struct pf_db db[NFIELDS][VIEW_COUNT];
+    size_t *cond_base;         /* per rule: its first condition's flat index */
+    struct pf_cond *conds;     /* per flat condition */
+    size_t nslots;
+    struct prefilter_counts counts;
+};
+
+static atomic_ulong generations = 1;
+
+/* Per-thread: scratch large enough for every database of `scratch_gen`,
+ * and the candidate bits of the current call. */
+static _Thread_local hs_scratch_t *tls_scratch;
+static _Thread_local unsigned long tls_scratch_gen;
+static _Thread_local uint64_t *tls_bits;
+static _Thread_local size_t tls_nbits;
+
+int prefilter_available(void) { return 1; }
+
+/* RAQIB_NO_HYPERSCAN set (and not "0"): build nothing. */
+static int disabled(void)
+{
+    const char *off = getenv("RAQIB_NO_HYPERSCAN");
+    return off && *off && strcmp(off, "0") != 0;
+}
+
+/* One expression while building. */
+struct expr {
+    const struct rule_cond *c;
+    size_t flat;
+    char *pattern;          /* as Hyperscan reads it ("(?x)" added for x) */
+    unsigned flags;
+    enum placement place;
+};
+
+static unsigned hs_flags(unsigned pcre_options)
+{
+    unsigned f = HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_SINGLEMATCH;
+    if (pcre_options & PCRE2_CASELESS)
+        f |= HS_FLAG_CASELESS;
+    if (pcre_options & PCRE2_DOTALL)
+        f |= HS_FLAG_DOTALL;
+    if (pcre_options & PCRE2_MULTILINE)
+        f |= HS_FLAG_MULTILINE;
+    return f;
+}
+
+/* Does Hyperscan take the pattern with these flags, and can it never match
+ * the empty string (such a pattern would need HS_FLAG_ALLOWEMPTY and then
+ * matches everywhere: PCRE2 alone is as fast)? */
+static int accepts(const char *pattern, unsigned flags)
+{
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *cerr = NULL;
+    if (hs_expression_info(pattern, flags, &info, &cerr) != HS_SUCCESS) {
+        hs_free_compile_error(cerr);
+        return 0;
+    }
+    int ok = info->min_width > 0;
+    free(info);
+    return ok;
+}
+
+/* Place one expression: exact, else prefilter, else direct. */
+static void place(struct expr *x)
+{
+    if (accepts(x->pattern, x->flags))
+        x->place = PLACE_EXACT;
+    else if (accepts(x->pattern, x->flags | HS_FLAG_PREFILTER))
+        x->place = PLACE_PREFILTER, x->flags |= HS_FLAG_PREFILTER;
+    else
+        x->place = PLACE_DIRECT;
+}
+
+/* Compile the database of one (field, view) from the expressions whose
+ * indexes are in idx[0..n). An expression the whole compile still rejects is
+ * moved down (exact -> prefilter -> direct) and the compile retried.
+ * Returns 0, or -1 when out of memory. */
+static int build_db(struct pf_db *d, struct expr *xs, const size_t *idx, const unsigned *slot,
+                    size_t n)
+{
+    const char **pats = malloc(n * sizeof *pats);
+    unsigned *flags = malloc(n * sizeof *flags), *ids = malloc(n * sizeof *ids);
+    size_t *which = malloc(n * sizeof *which);
+    int rc = -1;
+    if (!pats || !flags || !ids || !which)
+        goto out;
+    for (;;) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            struct expr *x = &xs[idx[i]];
+            if (x->place == PLACE_DIRECT)
+                continue;
+            pats[m] = x->pattern;
+            flags[m] = x->flags;
+            ids[m] = (unsigned)m;
+            which[m++] = i;
+        }
+        if (m == 0) {
+            rc = 0;
+            goto out;
+        }
+        hs_compile_error_t *cerr = NULL;
+        hs_database_t *db = NULL;
+        if (hs_compile_multi(pats, flags, ids, (unsigned)m, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS) {
+            if (!(d->slots = malloc(m * sizeof *d->slots))) {
+                hs_free_database(db);
+                goto out;
+            }
+            for (size_t k = 0; k < m; k++)
+                d->slots[k] = slot[which[k]];
+            d->db = db;
+            d->n = m;
+            rc = 0;
+            goto out;
+        }
+        int bad = cerr ? cerr->expression : -1;
+        hs_free_compile_error(cerr);
+        if (bad < 0 || (size_t)bad >= m) {
+            /* Not about one expression (resources): leave them all to PCRE2. */
+            for (size_t k = 0; k < m; k++)
+                xs[idx[which[k]]].place = PLACE_DIRECT;
+            continue;
+        }
+        struct expr *x = &xs[idx[which[bad]]];
+        if (x->place == PLACE_EXACT) {
+            x->place = PLACE_PREFILTER;
+            x->flags |= HS_FLAG_PREFILTER;
+        } else {
+            x->place = PLACE_DIRECT;
+        }
+    }
+out:
+    free(pats);
+    free(flags);
+    free(ids);
+    free(which);
+    return rc;
+}
+
+int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (disabled())
+        return 0;
+    size_t nrules = ruleset_size(rs), nflat = 0, nx = 0;
+    struct prefilter *pf = calloc(1, sizeof *pf);
+    struct expr *xs = NULL;
+    size_t *idx = NULL;
+    unsigned *slot = NULL;
+    if (!pf || !(pf->cond_base = malloc((nrules + 1) * sizeof *pf->cond_base)))
+        goto oom;
+    for (size_t i = 0; i < nrules; i++) {
+        const struct rule_cond *c;
+        pf->cond_base[i] = nflat;
+        nflat += ruleset_rule_conds(rs, i, &c);
+    }
+    pf->cond_base[nrules] = nflat;
+    if (!(pf->conds = malloc((nflat ? nflat : 1) * sizeof *pf->conds)) ||
+        !(xs = calloc(nflat ? nflat : 1, sizeof *xs)))
+        goto oom;
+    /* Slots and expressions. */
+    for (size_t i = 0; i < nrules; i++) {
+        const struct rule_cond *c;
+        size_t n = ruleset_rule_conds(rs, i, &c);
+        for (size_t k = 0; k < n; k++) {
+            struct pf_cond *pc = &pf->conds[pf->cond_base[i] + k];
+            pc->slot = -1;
+            pc->any = c[k].field == RULE_FIELD_ANY;
+            pc->view = c[k].view;
+            if (c[k].kind == RULE_COND_LINKS || !c[k].pattern)
+                continue;
+            struct expr *x = &xs[nx];
+            x->c = &c[k];
+            x->flat = pf->cond_base[i] + k;
+            x->flags = hs_flags(c[k].options);
+            size_t pl = strlen(c[k].pattern);
+            int ext = (c[k].options & PCRE2_EXTENDED) != 0;
+            if (!(x->pattern = malloc(pl + 5)))
+                goto oom;
+            snprintf(x->pattern, pl + 5, "%s%s", ext ? "(?x)" : "", c[k].pattern);
+            place(x);
+            nx++;
+        }
+    }
+    /* One database per (field, view). */
+    if (!(idx = malloc((nx ? nx : 1) * sizeof *idx)) || !(slot = malloc((nx ? nx : 1) * sizeof *slot)))
+        goto oom;
+    for (size_t x = 0; x < nx; x++) {
+        struct pf_cond *pc = &pf->conds[xs[x].flat];
+        if (xs[x].place == PLACE_DIRECT)
+            continue;
+        pc->slot = (int)pf->nslots;
+        pf->nslots += pc->any ? CF_COUNT : 1;
+    }
+    for (int f = 0; f < NFIELDS; f++) {
+        for (int v = 0; v < VIEW_COUNT; v++) {
+            size_t n = 0;
+            for (size_t x = 0; x < nx; x++) {
+                const struct rule_cond *c = xs[x].c;
+                int reads = 0;
+                if (xs[x].place == PLACE_DIRECT || c->view != v)
+                    continue;
+                if (c->field == RULE_FIELD_ANY) {
+                    for (size_t a = 0; a < sizeof any_fields / sizeof any_fields[0]; a++)
+                        reads |= any_fields[a] == f;
+                } else {
+                    reads = (c->field == RULE_FIELD_FLAGS ? FLAGS_SLOT : c->field) == f;
+                }
+                if (!reads)
+                    continue;
+                idx[n] = x;
+                slot[n++] = (unsigned)pf->conds[xs[x].flat].slot + (c->field == RULE_FIELD_ANY ? (unsigned)f : 0);
+            }
+            if (n && build_db(&pf->db[f][v], xs, idx, slot, n) < 0)
+                goto oom;
+        }
+    }
+    /* A build may have moved expressions to direct: un-slot them (their bits
+     * are then never read; an `any` expression moved in one field's database
+     * is thus left to PCRE2 in every field) and count. */
+    for (size_t x = 0; x < nx; x++) {
+        if (xs[x].place == PLACE_DIRECT)
+            pf->conds[xs[x].flat].slot = -1;
+        pf->counts.exact += xs[x].place == PLACE_EXACT;
+        pf->counts.prefiltered += xs[x].place == PLACE_PREFILTER;
+        pf->counts.direct += xs[x].place == PLACE_DIRECT;
+    }
+    for (int f = 0; f < NFIELDS; f++)
+        for (int v = 0; v < VIEW_COUNT; v++)
+            pf->counts.databases += pf->db[f][v].db != NULL;
+    for (size_t x = 0; x < nx; x++)
+        free(xs[x].pattern);
+    free(xs);
+    free(idx);
+    free(slot);
+    pf->generation = atomic_fetch_add(&generations, 1);
+    if (pf->counts.databases == 0) {
+        prefilter_free(pf);
+        pf = NULL;
+    }
+    *out = pf;
+    return 0;
+oom:
+    if (xs)
+        for (size_t x = 0; x < nx; x++)
+            free(xs[x].pattern);
+    free(xs);
+    free(idx);
+    free(slot);
+    prefilter_free(pf);
+    snprintf(err, errlen, "out of memory while building the Hyperscan databases");
+    return -1;
+}
+
+struct async_build {
+    const struct ruleset *rs;
+    void (*done)(void *arg, struct prefilter *pf);
+    void *arg;
+};
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void *build_thread(void *arg)
+{
+    struct async_build job = *(struct async_build *)arg;
+    free(arg);
+    char err[256];
+    struct prefilter *pf = NULL;
+    double t0 = seconds_now();
+    if (prefilter_build(job.rs, &pf, err, sizeof err) < 0)
+        log_warn("Hyperscan: %s; PCRE2 runs every pattern", err);
+    else if (pf)
+        log_info("Hyperscan ready in %.1f s: %zu patterns exact, %zu prefiltered, %zu PCRE2 only, "
+                 "%zu databases", seconds_now() - t0, pf->counts.exact, pf->counts.prefiltered,
+                 pf->counts.direct, pf->counts.databases);
+    job.done(job.arg, pf);
+    return NULL;
+}
+
+int prefilter_build_async(const struct ruleset *rs,
+                          void (*done)(void *arg, struct prefilter *pf), void *arg)
+{
+    if (disabled()) {
+        done(arg, NULL);
+        return 0;
+    }
+    struct async_build *job = malloc(sizeof *job);
+    pthread_attr_t attr;
+    pthread_t t;
+    if (!job)
+        return -1;
+    *job = (struct async_build){ rs, done, arg };
+    if (pthread_attr_init(&attr) != 0) {
+        free(job);
+        return -1;
+    }
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &attr, build_thread, job);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        free(job);
+        return -1;
+    }
+    return 0;
+}
+
+void prefilter_free(struct prefilter *pf)
+{
+    if (!pf)
+        return;
+    for (int f = 0; f < NFIELDS; f++)
+        for (int v = 0; v < VIEW_COUNT; v++) {
+            hs_free_database(pf->db[f][v].db);
+            free(pf->db[f][v].slots);
+        }
+    free(pf->cond_base);
+    free(pf->conds);
+    free(pf);
+}
+
+void prefilter_counts(const struct prefilter *pf, struct prefilter_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    if (pf)
+        *out = pf->counts;
+}
+
+void prefilter_begin(struct prefilter_run *run, const struct prefilter *pf)
+{
+    memset(run, 0, sizeof *run);
+    if (!pf)
+        return;
+    if (tls_scratch_gen != pf->generation) {
+        for (int f = 0; f < NFIELDS; f++)
+            for (int v = 0; v < VIEW_COUNT; v++)
+                if (pf->db[f][v].db && hs_alloc_scratch(pf->db[f][v].db, &tls_scratch) != HS_SUCCESS)
+                    return;  /* no scratch: run->pf stays NULL, PCRE2 decides everything */
+        tls_scratch_gen = pf->generation;
+    }
+    size_t words = (pf->nslots + 63) / 64;
+    if (tls_nbits < words) {
+        uint64_t *b = realloc(tls_bits, words * sizeof *b);
+        if (!b)
+            return;
+        tls_bits = b;
+        tls_nbits = words;
+    }
+    if (words)
+        memset(tls_bits, 0, words * sizeof *tls_bits);
+    run->cand = tls_bits;
+    run->pf = pf;
+}
+
+struct scan_ctx {
+    uint64_t *bits;
+    const unsigned *slots;
+};
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to,
+                    unsigned flags, void *arg)
+{
+    (void)from, (void)to, (void)flags;
+    struct scan_ctx *ctx = arg;
+    unsigned s = ctx->slots[id];
+    ctx->bits[s / 64] |= (uint64_t)1 << (s % 64);
+    return 0;
+}
+
+/* Is field f one that `any` reads? */
+static int any_reads(int f)
+{
+    for (size_t a = 0; a < sizeof any_fields / sizeof any_fields[0]; a++)
+        if (any_fields[a] == f)
+            return 1;
+    return 0;
+}
+
+int prefilter_candidate(struct prefilter_run *run, size_t rule, size_t cond, int field,
+                        const char *s, size_t len)
+{
+    const struct prefilter *pf = run->pf;
+    if (!pf)
+        return 1;
+    const struct pf_cond *pc = &pf->conds[pf->cond_base[rule] + cond];
+    if (pc->slot < 0)
+        return 1;
+    int fs = field == RULE_FIELD_FLAGS ? FLAGS_SLOT : field;
+    if (fs < 0 || fs >= NFIELDS || (pc->any && !any_reads(fs)))
+        return 1;
+    uint32_t vbit = (uint32_t)1 << pc->view;
+    if (!(run->scanned[fs] & vbit)) {
+        const struct pf_db *d = &pf->db[fs][pc->view];
+        struct scan_ctx ctx = { run->cand, d->slots };
+        run->scanned[fs] |= vbit;
+        if (!d->db || len > 0xffffffffu ||
+            hs_scan(d->db, s ? s : "", (unsigned)len, 0, tls_scratch, on_match, &ctx) != HS_SUCCESS)
+            run->failed[fs] |= vbit;
+    }
+    if (run->failed[fs] & vbit)
+        return 1;
+    unsigned slot = (unsigned)pc->slot + (pc->any ? (unsigned)fs : 0);
+    return (run->cand[slot / 64] >> (slot % 64)) & 1;
+}
+
+void prefilter_thread_done(void)
+{
+    hs_free_scratch(tls_scratch);
+    tls_scratch = NULL;
+    tls_scratch_gen = 0;
+    free(tls_bits);
+    tls_bits = NULL;
+    tls_nbits = 0;
+}
+
+#else /* no Hyperscan: nothing to build, everything is a candidate */
+
+int prefilter_available(void) { return 0; }
+
+int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err, size_t errlen)
+{
+    (void)rs, (void)err, (void)errlen;
+    *out = NULL;
+    return 0;
+}
+
+void prefilter_free(struct prefilter *pf) { (void)pf; }
+
+int prefilter_build_async(const struct ruleset *rs,
+                          void (*done)(void *arg, struct prefilter *pf), void *arg)
+{
+    (void)rs;
+    done(arg, NULL);
+    return 0;
+}
+
+void prefilter_counts(const struct prefilter *pf, struct prefilter_counts *out)
+{
+    (void)pf;
+    memset(out, 0, sizeof *out);
+}
+
+void prefilter_begin(struct prefilter_run *run, const struct prefilter *pf)
+{
+    (void)pf;
+    memset(run, 0, sizeof *run);
+}
+
+int prefilter_candidate(struct prefilter_run *run, size_t rule, size_t cond, int field,
+                        const char *s, size_t len)
+{
+    (void)run, (void)rule, (void)cond, (void)field, (void)s, (void)len;
+    return 1;
+}
+
+void prefilter_thread_done(void) {}
+
+#endif
