@@ -45,6 +45,8 @@ static struct named_counter *rule_hits;
 static size_t nrule_hits, rule_hits_cap;
 static unsigned long long store_errors, store_reconnects, pattern_limit_hits;
 static int store_up;
+static unsigned long long spool_appends, spool_replayed;
+static long spool_depth;
 
 void metrics_request(const char *route, int status, double seconds)
 {
@@ -159,6 +161,27 @@ void metrics_set_store_up(int up)
     pthread_mutex_unlock(&lock);
 }
 
+void metrics_spool_append(void)
+{
+    pthread_mutex_lock(&lock);
+    spool_appends++;
+    pthread_mutex_unlock(&lock);
+}
+
+void metrics_spool_replayed(void)
+{
+    pthread_mutex_lock(&lock);
+    spool_replayed++;
+    pthread_mutex_unlock(&lock);
+}
+
+void metrics_spool_depth(long depth)
+{
+    pthread_mutex_lock(&lock);
+    spool_depth = depth;
+    pthread_mutex_unlock(&lock);
+}
+
 void metrics_limit_hits(unsigned n)
 {
     if (!n)
@@ -256,6 +279,12 @@ static void render_counters(struct text *t)
             "# TYPE raqib_store_reconnects_total counter\nraqib_store_reconnects_total %llu\n", store_reconnects);
     emit(t, "# HELP raqib_store_up Whether every worker's Redis connection is ready.\n"
             "# TYPE raqib_store_up gauge\nraqib_store_up %d\n", store_up);
+    emit(t, "# HELP raqib_spool_depth Accepted submissions waiting in the outage spool for Redis.\n"
+            "# TYPE raqib_spool_depth gauge\nraqib_spool_depth %ld\n", spool_depth);
+    emit(t, "# HELP raqib_spool_appends_total Submissions written to the outage spool.\n"
+            "# TYPE raqib_spool_appends_total counter\nraqib_spool_appends_total %llu\n", spool_appends);
+    emit(t, "# HELP raqib_spool_replayed_total Spooled submissions replayed into Redis.\n"
+            "# TYPE raqib_spool_replayed_total counter\nraqib_spool_replayed_total %llu\n", spool_replayed);
 }
 
 char *metrics_render(size_t *len)

@@ -28,8 +28,12 @@
  * ARGV: 1 id, 2 status, 3 flood_ms, 4 dup_ttl, 5 idem_ttl, 6 spam_ttl,
  *       7 now_ms, 8 answer, 9 use idem, 10 use flood ip, 11 use flood email,
  *       12.. field/value pairs of the item hash.
- * Returns {"ok"}, {"idem", answer}, {"dup", id} or {"flood", ms}. */
+ * Returns {"ok"}, {"idem", answer}, {"dup", id} or {"flood", ms}.
+ * An id whose item already exists answers {"ok"} and writes nothing: the
+ * outage spool (spool.c) replays submissions whose first try may have
+ * landed after our deadline, and a replay must never queue an item twice. */
 static const char submit_script[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return {'ok'} end\n"
     "if ARGV[9] == '1' then\n"
     "  local prev = redis.call('GET', KEYS[3])\n"
     "  if prev then return {'idem', prev} end\n"
@@ -101,6 +105,8 @@ struct store {
     long backoff_ms;
     struct event *reconnect;
     char sha[41];
+    void (*on_ready)(void *arg);   /* store_on_ready */
+    void *on_ready_arg;
 };
 
 static void connect_now(struct store *st);
@@ -435,6 +441,12 @@ int store_key(char *buf, size_t len, const char *site, const char *suffix)
 
 int store_is_ready(const struct store *st) { return st->ready; }
 
+void store_on_ready(struct store *st, void (*cb)(void *arg), void *arg)
+{
+    st->on_ready = cb;
+    st->on_ready_arg = arg;
+}
+
 /* --- connection management ------------------------------------------- */
 
 static void schedule_reconnect(struct store *st)
@@ -458,6 +470,8 @@ static void on_script_loaded(redisAsyncContext *ac, void *reply, void *privdata)
         st->ready = 1;
         st->backoff_ms = 100;
         log_info("redis %s:%d ready (db %d)", st->target.host, st->target.port, st->target.db);
+        if (st->on_ready)
+            st->on_ready(st->on_ready_arg);
     } else {
         log_error("redis refused the setup (AUTH, SELECT or SCRIPT LOAD): %s",
                   r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");

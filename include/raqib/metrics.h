@@ -19,6 +19,10 @@ void metrics_store_error(void);
 void metrics_store_reconnect(void);
 void metrics_set_store_up(int up);
 void metrics_limit_hits(unsigned n);
+/* The outage spool: appends, replays, and the records waiting now. */
+void metrics_spool_append(void);
+void metrics_spool_replayed(void);
+void metrics_spool_depth(long depth);
 
 /* The whole exposition as malloc'd text (caller frees), or NULL on OOM. */
 char *metrics_render(size_t *len);

@@ -17,6 +17,7 @@
 
 struct evhttp_request;
 struct store;
+struct spool;
 struct ruleset;
 struct worker;
 
@@ -39,6 +40,9 @@ const struct config *server_config(void);
 
 /* This request's worker's store connection. */
 struct store *request_store(const struct request_ctx *ctx);
+
+/* This request's worker's outage spool (spool.h). */
+struct spool *request_spool(const struct request_ctx *ctx);
 
 /* The live ruleset, retained: release it with ruleset_release when done. */
 struct ruleset *server_rules_acquire(void);

@@ -98,6 +98,10 @@ void store_free(struct store *st);
 /* 1 when connected, authenticated and the script is loaded. */
 int store_is_ready(const struct store *st);
 
+/* Call cb(arg) on the loop thread each time the store becomes ready (after
+ * every (re)connect): the outage spool replays from there. */
+void store_on_ready(struct store *st, void (*cb)(void *arg), void *arg);
+
 /* Queue a submission. Returns 0 (cb will be called) or -1 when the store is
  * down right now (cb will not be called). */
 int store_submit(struct store *st, const struct store_submission *sub, store_submit_fn cb, void *arg);

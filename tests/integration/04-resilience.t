@@ -13,6 +13,10 @@ use Time::HiRes qw(sleep);
 
 my $redis = new_redis();
 my $n = 0;
+# A spool path under a regular file can never be written: with it, an outage
+# answers 503 as below. With a working spool it answers 202 (09-outage.t).
+my $no_spool = File::Temp::tempdir(CLEANUP => 1) . '/file';
+{ open my $fh, '>', $no_spool or die $!; close $fh }
 sub comment { $n++; return { post_id => 1, author => "R$n", email => "r$n\@example.com", content => "comment $n" } }
 
 subtest 'a 202ed comment survives a daemon restart' => sub {
@@ -30,9 +34,9 @@ subtest 'a 202ed comment survives a daemon restart' => sub {
     is $d2->stop, 0;
 };
 
-subtest 'Redis unreachable: 503 with retry_after, readyz says so, then recovers' => sub {
+subtest 'Redis unreachable and no spool: 503 with retry_after, readyz says so, then recovers' => sub {
     my $port = RaqibTest::free_port();
-    my $d = new_raqibd(redis_url => "redis://127.0.0.1:$port/0");
+    my $d = new_raqibd(redis_url => "redis://127.0.0.1:$port/0", args => ['--spool', "$no_spool/spool"]);
     my ($s, $j, $r) = $d->post('/v1/comments', comment());
     is $s, 503, '503 while the store is down';
     is $j->{error}, 'unavailable';
@@ -50,8 +54,8 @@ subtest 'Redis unreachable: 503 with retry_after, readyz says so, then recovers'
     $late->stop;
 };
 
-subtest 'a Redis that stops answering: our own timeout gives 503' => sub {
-    my $d = new_raqibd(redis => $redis, args => ['--redis_timeout_ms', '300']);
+subtest 'a Redis that stops answering and no spool: our own timeout gives 503' => sub {
+    my $d = new_raqibd(redis => $redis, args => ['--redis_timeout_ms', '300', '--spool', "$no_spool/spool"]);
     wait_until('readyz', sub { ($d->get('/readyz'))[0] == 200 });
     $redis->cmd('CLIENT', 'PAUSE', '1500', 'ALL');
     my ($s, $j) = $d->post('/v1/comments', comment());
