@@ -21,6 +21,8 @@ DEB_PKGS := gcc make pkg-config libevent-dev libhiredis-dev libpcre2-dev \
 ifeq ($(shell dpkg --print-architecture 2>/dev/null),amd64)
 DEB_PKGS += libhyperscan-dev
 endif
+# Only `make fuzz` / `make fuzz-smoke` need these (libFuzzer ships with clang's runtime).
+FUZZ_PKGS := clang-14 libclang-rt-14-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PURE_PKGS   := libpcre2-8 jansson libutf8proc
@@ -55,7 +57,7 @@ SERVER_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter $(SERVER_SRCS),$(ALL
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run stop test unit integration compat sanitize bench clean check-deps
+.PHONY: all deps run stop test unit integration compat sanitize bench clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build
 all: $(BUILD)/raqibd $(BUILD)/raqib
 
 $(BUILD)/obj/%.o: src/%.c
@@ -127,6 +129,61 @@ compat: all
 test: deps
 	@$(MAKE) --no-print-directory all unit integration compat
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit integration
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over the pure modules, built with
+# clang and ASan + UBSan in build/fuzz. Seeds in tests/fuzz/corpus/TARGET/;
+# what a run finds new goes to build/fuzz/corpus/TARGET/, crashes to
+# build/fuzz/artifacts/. `make fuzz FUZZ_SECONDS=600` runs each that long;
+# `make fuzz-smoke` (part of `make test`) runs each for FUZZ_SMOKE_SECONDS.
+FUZZ_CC      ?= clang-14
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_TARGETS := json form email normalize rules
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -std=c11 -D_GNU_SOURCE -Iinclude $(CFLAGS_HS)
+FUZZ_OBJS    := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(PURE_SRCS))
+FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+
+fuzz-deps:
+	@missing=""; for p in $(FUZZ_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing missing packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_OBJS) $(PURE_LIBS)
+
+fuzz-build: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+# Run every target for $(1) seconds from the seeds plus what earlier runs found.
+define run_fuzzers
+	@mkdir -p $(FUZZ_BUILD)/artifacts
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+	  echo "fuzz_$$t: $(1) s"; \
+	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(1) -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
+	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log \
+	    || { tail -60 $(FUZZ_BUILD)/fuzz_$$t.log; echo "fuzz_$$t FAILED: see $(FUZZ_BUILD)/artifacts/"; exit 1; }; \
+	  grep -E '^stat::(number_of_executed_units|new_units_added)' $(FUZZ_BUILD)/fuzz_$$t.log | tr '\n' ' '; echo; \
+	done
+endef
+
+fuzz: fuzz-build
+	$(call run_fuzzers,$(FUZZ_SECONDS))
+
+fuzz-smoke: fuzz-build
+	$(call run_fuzzers,$(FUZZ_SMOKE_SECONDS))
 
 bench: deps all
 	tests/bench/run.sh $(BUILD)

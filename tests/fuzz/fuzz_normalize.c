@@ -1,0 +1,33 @@
+/* fuzz_normalize — the Arabic/Unicode fold: every view with and without
+ * HTML references, and norm_fold of each view (how rule literals fold). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raqib/normalize.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size ? size : 1);
+    if (!text)
+        return 0;
+    memcpy(text, data, size);
+    struct norm_text t;
+    for (int html = 0; html <= 1; html++) {
+        memset(&t, 0, sizeof t);
+        if (norm_text_build(&t, text, size, html) == 0) {
+            for (int v = 0; v < VIEW_COUNT; v++)
+                if (!t.view[v] || strlen(t.view[v]) != t.len[v])
+                    abort();   /* views are NUL-terminated with no NUL inside */
+        }
+        norm_text_free(&t);
+    }
+    for (int v = 0; v < VIEW_COUNT; v++) {
+        size_t n;
+        char *f = norm_fold(text, size, (enum norm_view)v, &n);
+        free(f);
+    }
+    utf8_length(text, size);
+    free(text);
+    return 0;
+}
