@@ -1,0 +1,38 @@
+/* bare.c — the floor for `make bench`: libevent evhttp answering every
+ * request with 202 and a small JSON body, one thread, no parsing, no rules,
+ * no Redis. Whatever raqibd costs beyond this is ours.
+ *
+ *   bare PORT */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+static void answer(struct evhttp_request *req, void *arg)
+{
+    (void)arg;
+    struct evbuffer *out = evhttp_request_get_output_buffer(req);
+    evbuffer_add(out, "{\"status\":\"pending\"}", 20);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, 202, "Accepted", NULL);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: bare PORT\n");
+        return 2;
+    }
+    struct event_base *base = event_base_new();
+    struct evhttp *http = base ? evhttp_new(base) : NULL;
+    if (!http || evhttp_bind_socket(http, "127.0.0.1", (unsigned short)atoi(argv[1])) != 0) {
+        fprintf(stderr, "bare: cannot listen on 127.0.0.1:%s\n", argv[1]);
+        return 1;
+    }
+    evhttp_set_max_body_size(http, 262144);
+    evhttp_set_gencb(http, answer, NULL);
+    event_base_dispatch(base);
+    return 0;
+}

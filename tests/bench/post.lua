@@ -1,0 +1,41 @@
+-- post.lua — wrk script for `make bench`: POSTs a JSON comment whose e-mail
+-- and content change on every request (so flood control and duplicate
+-- detection never answer instead of the rules), then prints the figures the
+-- bench reads. Environment: BENCH_PATH (/v1/comments or /v1/check),
+-- BENCH_TEXT (file with the comment text, JSON-escaped), BENCH_CLOSE=1 adds
+-- `Connection: close`.
+local path = os.getenv("BENCH_PATH") or "/v1/check"
+local f = assert(io.open(os.getenv("BENCH_TEXT"), "rb"))
+local text = f:read("*a")
+f:close()
+local headers = { ["Content-Type"] = "application/json" }
+if os.getenv("BENCH_CLOSE") == "1" then headers["Connection"] = "close" end
+
+-- BENCH_RUN makes every run's texts new: the same Redis serves all runs and
+-- would answer 409 (duplicate) to a text it has seen.
+local run = os.getenv("BENCH_RUN") or tostring(os.time())
+local counter = 0
+local thread_id = 0
+local next_id = 0
+
+function setup(thread)
+  next_id = next_id + 1
+  thread:set("thread_id", next_id)
+end
+
+function request()
+  counter = counter + 1
+  local n = thread_id * 100000000 + counter
+  local body = string.format(
+    '{"post_id":"p%d","author":"Reader %d","email":"r%s.%d@example.com","content":"%s #%s.%d"}',
+    counter % 500, n, run, n, text, run, n)
+  return wrk.format("POST", path, headers, body)
+end
+
+function done(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  io.write(string.format("RESULT rps=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d non2xx=%d\n",
+    summary.requests / secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end

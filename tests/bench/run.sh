@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# run.sh BUILD — `make bench`: raqibd against a bare evhttp server and rspamd.
+#
+# Starts its own redis-server (AOF, everysec) and raqibd on free loopback
+# ports, with rule sets of 10, 1,000 and 10,000 generated rules
+# (engine_bench gen), drives them with wrk (post.lua: a distinct e-mail and
+# text on every request; raqibd runs with --flood_seconds 0) and prints one
+# table: req/s, p50 and p99 for /v1/comments and /v1/check, keep-alive and
+# `Connection: close`, the bare server (bare.c) the same way, the ratios,
+# rspamd on the same 1,000 patterns when it is installed, the rule engine
+# alone (comments/s per core, Hyperscan vs PCRE2), the fold (MB/s), memory
+# per idle connection and RSS at 10,000 rules. Servers are pinned to CPU 0
+# and wrk to CPU 1 (taskset) when there are two cores or more.
+#
+# Env: BENCH_SECONDS (wrk run length, default 6), BENCH_CONNS (default 50),
+# BENCH_RULES ("10 1000 10000"), BENCH_RSPAMD=0 skips rspamd,
+# BENCH_ENGINE_MAX (1000: the engine alone is measured up to this many rules,
+# since a 10,000-rule Hyperscan build takes minutes and raqibd already pays it).
+# Everything it starts is stopped by PID on exit; files go to a temp dir.
+set -euo pipefail
+
+BUILD=${1:-build}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+SECS=${BENCH_SECONDS:-6}
+CONNS=${BENCH_CONNS:-50}
+RULE_COUNTS=${BENCH_RULES:-"10 1000 10000"}
+T=$(mktemp -d /tmp/raqib-bench.XXXXXX)
+PIDS=()
+
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+note() { echo "# $*" >&2; }
+command -v wrk >/dev/null || { echo "make bench needs wrk (apt-get install wrk)"; exit 1; }
+[ -x "$BUILD/raqibd" ] || { echo "no $BUILD/raqibd: run make first"; exit 1; }
+
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+    SRV="taskset -c 0"; LOAD="taskset -c 1"
+    PINNING="servers pinned to CPU 0, wrk to CPU 1 (taskset)"
+else
+    SRV=""; LOAD=""
+    PINNING="no pinning (fewer than 2 cores)"
+fi
+
+free_port() {
+    perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0") or die; print $s->sockport'
+}
+wait_port() {
+    for _ in $(seq 1 200); do
+        perl -MIO::Socket::INET -e 'exit(IO::Socket::INET->new("127.0.0.1:'"$1"'") ? 0 : 1)' && return 0
+        sleep 0.05
+    done
+    echo "nothing listens on port $1"; exit 1
+}
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+
+# ---- build the helpers ------------------------------------------------------
+PURE_OBJS=$(ls "$BUILD"/obj/*.o | grep -v -E '/(main|server|intake|reader|store|auth|queue|feed|webhook|rules_api|akismet|spool)\.o$')
+HS_LIBS=""
+nm "$BUILD/obj/prefilter.o" 2>/dev/null | grep -q hs_scan && HS_LIBS=$(pkg-config --libs libhs)
+cc -O2 -g -std=c11 -D_GNU_SOURCE -Iinclude tests/bench/engine_bench.c $PURE_OBJS \
+   $(pkg-config --libs libpcre2-8 jansson libutf8proc) $HS_LIBS -lm -lpthread -o "$T/engine_bench"
+cc -O2 -g -std=c11 tests/bench/bare.c $(pkg-config --cflags --libs libevent) -o "$T/bare"
+"$T/engine_bench" comment | perl -0777 -pe 's/(["\\])/\\$1/g; s/\n/\\n/g' > "$T/text.json"
+BYTES=$("$T/engine_bench" comment | wc -c)
+export BENCH_TEXT="$T/text.json"
+
+# ---- wrk --------------------------------------------------------------------
+# run_wrk PORT PATH CLOSE CONNS -> "rps p50 p99"
+run_wrk() {
+    local out
+    out=$(BENCH_RUN="$(date +%s%N)" BENCH_PATH=$2 BENCH_CLOSE=$3 $LOAD wrk -t1 -c"$4" -d"${SECS}s" --latency \
+          -s tests/bench/post.lua "http://127.0.0.1:$1$2" 2>&1) || { echo "wrk failed: $out" >&2; exit 1; }
+    local line
+    line=$(grep '^RESULT' <<<"$out") || { echo "wrk said: $out" >&2; exit 1; }
+    if ! grep -q 'errors=0 non2xx=0' <<<"$line"; then note "errors during the run: $line"; fi
+    sed -E 's/.*rps=([0-9.]+) p50_ms=([0-9.]+) p99_ms=([0-9.]+).*/\1 \2 \3/' <<<"$line"
+}
+
+declare -A R   # R[name]="rps p50 p99"
+row() { printf '%-44s %10s %9s %9s\n' "$1" "$2" "$3" "$4"; }
+show() { local v=(${R[$2]}); row "$1" "${v[0]}" "${v[1]}" "${v[2]}"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+first() { local v=(${R[$1]:-0}); echo "${v[0]}"; }
+
+# ---- redis ------------------------------------------------------------------
+RPORT=$(free_port)
+redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$T" --appendonly yes --appendfsync everysec \
+             --save "" --logfile "$T/redis.log" &
+PIDS+=($!)
+wait_port "$RPORT"
+
+# ---- the bare server --------------------------------------------------------
+note "bare evhttp server"
+BPORT=$(free_port)
+$SRV "$T/bare" "$BPORT" &
+BARE_PID=$!
+PIDS+=($BARE_PID)
+wait_port "$BPORT"
+R[bare_ka]=$(run_wrk "$BPORT" /v1/check 0 "$CONNS")
+R[bare_close]=$(run_wrk "$BPORT" /v1/check 1 "$CONNS")
+kill "$BARE_PID"; wait "$BARE_PID" 2>/dev/null || true
+
+# ---- raqibd at each rule count ----------------------------------------------
+HS_NOTE="Hyperscan: not in this build"
+RSS10K=""; IDLE_CONN=""
+for n in $RULE_COUNTS; do
+    mkdir -p "$T/r$n"
+    "$T/engine_bench" gen "$n" "$T/r$n"
+    note "raqibd with $n rules"
+    PORT=$(free_port)
+    $SRV "$BUILD/raqibd" --listen "127.0.0.1:$PORT" --rules "$T/r$n" --threads 1 --flood_seconds 0 \
+        --redis "redis://127.0.0.1:$RPORT/0" --spool "$T/spool$n" 2>"$T/raqibd$n.log" &
+    PID=$!
+    PIDS+=($PID)
+    wait_port "$PORT"
+    if [ -n "$HS_LIBS" ]; then   # wait for the background Hyperscan build
+        for _ in $(seq 1 1800); do
+            grep -q -E 'Hyperscan ready|PCRE2 runs every' "$T/raqibd$n.log" && break
+            sleep 0.5
+        done
+        HS_NOTE=$(grep -o -E 'Hyperscan ready.*' "$T/raqibd$n.log" | head -1)
+        note "$HS_NOTE"
+    fi
+    R[comments_ka_$n]=$(run_wrk "$PORT" /v1/comments 0 "$CONNS")
+    R[comments_close_$n]=$(run_wrk "$PORT" /v1/comments 1 "$CONNS")
+    R[check_ka_$n]=$(run_wrk "$PORT" /v1/check 0 "$CONNS")
+    R[check_close_$n]=$(run_wrk "$PORT" /v1/check 1 "$CONNS")
+    R[comments_low_$n]=$(run_wrk "$PORT" /v1/comments 0 2)
+    if [ "$n" = "$(echo $RULE_COUNTS | awk '{ print $NF }')" ]; then
+        RSS10K=$(rss_kb "$PID")
+        IDLE_CONN=$(perl -MIO::Socket::INET -e '
+            my ($port, $pid) = @ARGV; my @s;
+            sub rss { open my $f, "<", "/proc/$pid/status" or die; while (<$f>) { return $1 if /^VmRSS:\s+(\d+)/ } }
+            my $before = rss();
+            for (1 .. 1000) {
+                my $c = IO::Socket::INET->new("127.0.0.1:$port") or die "connect: $!";
+                print $c "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"; push @s, $c;
+            }
+            for my $c (@s) { my $buf; sysread $c, $buf, 4096 }
+            select undef, undef, undef, 0.5;
+            printf "%.1f", (rss() - $before) * 1024 / 1000;' "$PORT" "$PID")
+        RSS_RULES=$n
+    fi
+    kill "$PID"; wait "$PID" 2>/dev/null || true
+done
+
+# ---- rspamd on the same 1,000 patterns --------------------------------------
+PEER="$ROOT/../shared/bench/rspamd-peer/run.sh"
+RSPAMD_LINE=""
+if [ "${BENCH_RSPAMD:-1}" = 0 ]; then
+    RSPAMD_NOTE="rspamd: skipped (BENCH_RSPAMD=0)"
+elif ! command -v rspamd >/dev/null; then
+    RSPAMD_NOTE="rspamd: not installed (apt-get install rspamd jq), skipped"
+elif [ ! -f "$PEER" ]; then
+    RSPAMD_NOTE="rspamd: $PEER not found, skipped"
+else
+    note "rspamd (shared/bench/rspamd-peer, n1000, one run)"
+    RSPAMD_LINE=$(CASES=n1000 REPEAT=1 DURATION="${SECS}s" RSPAMD_PEER_DIR="$T/rspamd" bash "$PEER" 2>"$T/rspamd.err" | grep '^rspamd' | tail -1 || true)
+    if [ -n "$RSPAMD_LINE" ]; then
+        R[rspamd]=$(sed -E 's/.*req\/s=([0-9.]+) p50_ms=([0-9.]+) p99_ms=([0-9.]+).*/\1 \2 \3/' <<<"$RSPAMD_LINE")
+        RSPAMD_NOTE="rspamd 1,000 regexp rules, /checkv2, 1 KB Arabic: $RSPAMD_LINE"
+    else
+        RSPAMD_NOTE="rspamd: the peer script failed (see its stderr), skipped"
+    fi
+fi
+
+# ---- the engine alone -------------------------------------------------------
+declare -A E
+ENGINE_MAX=${BENCH_ENGINE_MAX:-1000}
+for n in $RULE_COUNTS; do
+    if [ "$n" -gt "$ENGINE_MAX" ]; then
+        note "engine micro-benchmark, $n rules: skipped (its Hyperscan build takes minutes; BENCH_ENGINE_MAX=$n runs it)"
+        continue
+    fi
+    note "engine micro-benchmark, $n rules"
+    out=$($SRV "$T/engine_bench" run "$T/r$n" 2 2>/dev/null)
+    E[hs_$n]=$(sed -n 's/^hyperscan_per_s=//p' <<<"$out")
+    E[pcre_$n]=$(sed -n 's/^pcre2_per_s=//p' <<<"$out")
+    E[load_$n]=$(sed -n 's/^load_seconds=\([0-9.]*\).*/\1/p' <<<"$out")
+    E[fold]=$(sed -n 's/^fold_mb_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
+done
+
+# ---- the table ----------------------------------------------------------------
+echo
+echo "raqib bench — $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "$PINNING; raqibd --threads 1 --flood_seconds 0, Redis AOF everysec; wrk 1 thread, ${SECS} s per run"
+echo "comment: $BYTES bytes of Arabic with some English; every request a new e-mail and text"
+echo "$HS_NOTE"
+echo
+row "HTTP (wrk -c $CONNS unless noted)" "req/s" "p50 ms" "p99 ms"
+show "bare evhttp 202, keep-alive" bare_ka
+show "bare evhttp 202, Connection: close" bare_close
+for n in $RULE_COUNTS; do
+    show "POST /v1/comments, $n rules, keep-alive" comments_ka_$n
+    show "POST /v1/comments, $n rules, close" comments_close_$n
+    show "POST /v1/check, $n rules, keep-alive" check_ka_$n
+    show "POST /v1/check, $n rules, close" check_close_$n
+    show "POST /v1/comments, $n rules, wrk -c 2" comments_low_$n
+done
+[ -n "${R[rspamd]:-}" ] && show "rspamd /checkv2, 1000 rules (-c 50)" rspamd
+echo
+echo "ratios"
+mid=$(echo $RULE_COUNTS | awk '{ print $(NF > 1 ? 2 : 1) }')
+lo=$(echo $RULE_COUNTS | awk '{ print $1 }'); hi=$(echo $RULE_COUNTS | awk '{ print $NF }')
+for n in $RULE_COUNTS; do
+    echo "  /v1/check, $n rules / bare (keep-alive):       $(ratio "$(first check_ka_$n)" "$(first bare_ka)")   (target >= 0.7)"
+done
+echo "  /v1/check, $lo rules / bare (close):         $(ratio "$(first check_close_$lo)" "$(first bare_close)")"
+if [ -n "${R[rspamd]:-}" ]; then
+    echo "  /v1/comments, $mid rules / rspamd $mid rules:   $(ratio "$(first comments_ka_$mid)" "$(first rspamd)")   (target >= 10)"
+else
+    echo "  /v1/comments vs rspamd: $RSPAMD_NOTE"
+    echo "    (field figure for rspamd 3.4, one worker, 1,000 rules: ~1,900 req/s ->" \
+         "$(ratio "$(first comments_ka_$mid)" 1900) x, not measured in this run)"
+fi
+echo "  cost of $hi rules / $lo rules, /v1/comments:  $(ratio "$(first comments_ka_$lo)" "$(first comments_ka_$hi)")   (target <= 2)"
+echo "  cost of $hi rules / $lo rules, /v1/check:     $(ratio "$(first check_ka_$lo)" "$(first check_ka_$hi)")"
+echo
+row "rule engine alone (one core)" "HS c/s" "PCRE2 c/s" "HS load s"
+for n in $RULE_COUNTS; do
+    row "  $n rules" "${E[hs_$n]:-skipped}" "${E[pcre_$n]:-skipped}" "${E[load_$n]:-skipped}"
+done
+echo "fold (norm_text_build, every view of the comment): ${E[fold]:-?} MB/s"
+echo "memory: RSS with $RSS_RULES rules ${RSS10K:-?} KB; ${IDLE_CONN:-?} bytes per idle keep-alive connection (1,000 opened)"
+echo "p99 at lower load: the 'wrk -c 2' rows (wrk has no fixed-rate mode; not 'half of peak')"
