@@ -299,9 +299,8 @@ static int blog_site(const char *blog, char *site, size_t len)
     return 0;
 }
 
-/* Body size, form, key, blog and charset. Answers and returns -1 when the
- * call cannot go on. need_blog_site: resolve blog to a site (all but
- * verify-key, which only checks it is there). */
+/* Body size, form and key, common to the four calls. Answers and returns -1
+ * when the call cannot go on (r->form is freed by the caller either way). */
 static int read_request(struct request_ctx *ctx, struct akismet_req *r)
 {
     const struct config *cfg = server_config();
@@ -342,7 +341,9 @@ static int read_request(struct request_ctx *ctx, struct akismet_req *r)
     return 0;
 }
 
-/* blog -> r->site; answers and returns -1 when it is missing or no URL. */
+/* blog -> r->site, and blog_charset. Answers and returns -1 when blog is
+ * missing (invalid_body, or "Missing required field: blog." when NULL), not
+ * an http(s) URL, or the charset is not UTF-8. */
 static int read_blog(struct request_ctx *ctx, struct akismet_req *r, const char *invalid_body)
 {
     const char *blog = form_value(&r->form, "blog");
