@@ -79,6 +79,8 @@ struct eval {
     struct scratch *s;
     unsigned limit_hits;
     struct prefilter_run pf;  /* Hyperscan candidates of this call */
+    long links[CF_COUNT];     /* link counts, computed on first use */
+    unsigned char links_counted[CF_COUNT];
     size_t rule, cond;        /* the condition being evaluated */
 };
 
@@ -139,19 +141,32 @@ static const char *flags_text(struct eval *e, size_t *len)
     return e->flags;
 }
 
+/* 1 when s starts with the lowercase ASCII word w, in any case. */
+static int starts_caseless(const char *s, const char *w)
+{
+    for (; *w; s++, w++)
+        if ((*s | 0x20) != *w)
+            return 0;
+    return 1;
+}
+
 /* Count http://, https:// and www. links in s (case-insensitive); a www.
- * right after :// belongs to the link already counted. */
+ * right after :// belongs to the link already counted. Only bytes that can
+ * start a link are looked at closely: this runs over every comment. */
 static long count_links(const char *s, size_t len)
 {
     long n = 0;
     for (size_t i = 0; i < len; i++) {
-        if (len - i >= 7 && strncasecmp(s + i, "http://", 7) == 0) {
+        char lower = (char)(s[i] | 0x20);
+        if (lower != 'h' && lower != 'w')
+            continue;
+        if (len - i >= 7 && starts_caseless(s + i, "http://")) {
             n++;
             i += 6;
-        } else if (len - i >= 8 && strncasecmp(s + i, "https://", 8) == 0) {
+        } else if (len - i >= 8 && starts_caseless(s + i, "https://")) {
             n++;
             i += 7;
-        } else if (len - i >= 4 && strncasecmp(s + i, "www.", 4) == 0 &&
+        } else if (len - i >= 4 && starts_caseless(s + i, "www.") &&
                    (i == 0 || !(s[i - 1] == '/' || (s[i - 1] >= 'a' && s[i - 1] <= 'z') ||
                                 (s[i - 1] >= 'A' && s[i - 1] <= 'Z') ||
                                 (s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '.'))) {
@@ -191,8 +206,15 @@ static int cond_on_field(struct eval *e, const struct rule_cond *c, int f)
 {
     size_t len;
     const char *s;
-    if (c->kind == RULE_COND_LINKS)
-        return compare(e->c->field[f] ? count_links(e->c->field[f], e->c->len[f]) : 0, c->op, c->n);
+    if (c->kind == RULE_COND_LINKS) {
+        if (f < 0 || f >= CF_COUNT)
+            return 0;   /* links of the flags pseudo-field: none (the parser refuses it) */
+        if (!e->links_counted[f]) {
+            e->links[f] = e->c->field[f] ? count_links(e->c->field[f], e->c->len[f]) : 0;
+            e->links_counted[f] = 1;
+        }
+        return compare(e->links[f], c->op, c->n);
+    }
     s = f == RULE_FIELD_FLAGS ? flags_text(e, &len) : field_view(e, f, c->view, &len);
     if (!s)
         return -1;
