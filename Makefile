@@ -116,13 +116,15 @@ unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
 
 integration: all
-	RAQIBD=$(CURDIR)/$(BUILD)/raqibd RAQIB=$(CURDIR)/$(BUILD)/raqib RULES=$(CURDIR)/rules \
+	RAQIBD=$(abspath $(BUILD))/raqibd RAQIB=$(abspath $(BUILD))/raqib RULES=$(CURDIR)/rules \
+	  RAQIB_WITH_HYPERSCAN=$(if $(CFLAGS_HS),1,0) \
 	  prove -I tests/integration/lib tests/integration/
 
 # Real third-party clients against raqibd (tests/compat/: the npm Akismet
 # libraries, installed into a temporary folder; skipped without node/npm).
 compat: all
-	RAQIBD=$(CURDIR)/$(BUILD)/raqibd RAQIB=$(CURDIR)/$(BUILD)/raqib RULES=$(CURDIR)/rules \
+	RAQIBD=$(abspath $(BUILD))/raqibd RAQIB=$(abspath $(BUILD))/raqib RULES=$(CURDIR)/rules \
+	  RAQIB_WITH_HYPERSCAN=$(if $(CFLAGS_HS),1,0) \
 	  prove -I tests/integration/lib tests/compat/
 
 # The whole suite, then again under AddressSanitizer + UBSan in build/asan.

@@ -102,6 +102,22 @@ subtest 'sites are separate tenants' => sub {
     is $s, 422, 'site names are checked';
 };
 
+subtest 'with Hyperscan in front of PCRE2 the verdicts are the same' => sub {
+    plan skip_all => 'raqibd built without Hyperscan (NO_HYPERSCAN=1 or no libhs)'
+        unless ($ENV{RAQIB_WITH_HYPERSCAN} // 1) eq '1';
+    my $h = new_raqibd(redis => $redis, hyperscan => 1);
+    wait_until('Hyperscan ready', sub { $h->log_text =~ /Hyperscan ready/ }, 240);
+    my ($s, $j) = $h->post('/v1/check', { fresh(), content => 'شـــيخ رُوحَانِي لـجـلـب الـحـبـيـب … و ا ت س ا ب ۰۰۹۶۶٥٥١٢٣٤٥٦٧' });
+    is $j->{decision}, 'spam', 'the evasion example';
+    my ($s2, $j2) = $d->post('/v1/check', { fresh(), content => 'شـــيخ رُوحَانِي لـجـلـب الـحـبـيـب … و ا ت س ا ب ۰۰۹۶۶٥٥١٢٣٤٥٦٧' });
+    is $j->{score}, $j2->{score}, 'same score as PCRE2 alone';
+    is_deeply [ map { $_->{rule} } @{ $j->{matches} } ], [ map { $_->{rule} } @{ $j2->{matches} } ], 'same rules';
+    ($s, $j) = $h->post('/v1/check', { fresh(), content => 'الرئيس روحاني يزور بغداد اليوم، خبر مهم' });
+    is $j->{decision}, 'pending', 'news stays pending';
+    $h->check_log;
+    is $h->stop, 0;
+};
+
 $d->check_log;
 is $d->stop, 0;
 done_testing;
