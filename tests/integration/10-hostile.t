@@ -13,6 +13,13 @@ use IO::Select;
 use JSON::PP;
 use Time::HiRes qw(sleep time);
 
+# Under AddressSanitizer freed memory sits in its quarantine and RSS says
+# little: turn the quarantine off, and allow more slack (LeakSanitizer at exit
+# is the judge there; the plain build is held to 8 MiB).
+my $asan = `ldd $ENV{RAQIBD} 2>/dev/null` =~ /libasan/ ? 1 : 0;
+$ENV{ASAN_OPTIONS} = join ':', grep { defined && length } $ENV{ASAN_OPTIONS}, 'quarantine_size_mb=0' if $asan;
+my $rss_slack_kb = $asan ? 65536 : 8192;
+
 my $redis = new_redis();
 my $d = new_raqibd(redis => $redis, threads => 2,
                    args => ['--read_timeout', '2', '--max_body', '65536', '--max_headers', '8192']);
@@ -83,7 +90,7 @@ subtest 'a million headers: refused, and no memory kept' => sub {
     }
     is(($d->post('/v1/comments', comment()))[0], 202, 'still serving');
     my $after = rss_kb();
-    cmp_ok $after - $before, '<', 8192, "RSS grew by less than 8 MiB ($before kB -> $after kB)";
+    cmp_ok $after - $before, '<', $rss_slack_kb, "RSS grew by less than $rss_slack_kb kB ($before kB -> $after kB)";
 };
 
 subtest 'an endless chunked body: 413 or closed, no memory kept' => sub {
@@ -106,7 +113,7 @@ subtest 'an endless chunked body: 413 or closed, no memory kept' => sub {
     }
     is(($d->post('/v1/comments', comment()))[0], 202, 'still serving');
     my $after = rss_kb();
-    cmp_ok $after - $before, '<', 8192, "RSS grew by less than 8 MiB ($before kB -> $after kB)";
+    cmp_ok $after - $before, '<', $rss_slack_kb, "RSS grew by less than $rss_slack_kb kB ($before kB -> $after kB)";
 };
 
 my @fields = qw(post_id author email content url parent_id site ip user_agent referrer lang);
@@ -152,7 +159,7 @@ subtest 'deeply nested JSON: 400, no memory kept' => sub {
     is $s, 400, 'a nested array as a field: 400';
     is(($d->post('/v1/comments', comment()))[0], 202, 'still serving');
     my $after = rss_kb();
-    cmp_ok $after - $before, '<', 8192, "RSS grew by less than 8 MiB ($before kB -> $after kB)";
+    cmp_ok $after - $before, '<', $rss_slack_kb, "RSS grew by less than $rss_slack_kb kB ($before kB -> $after kB)";
 };
 
 $d->check_log;
