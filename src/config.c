@@ -38,6 +38,7 @@ static const struct directive directives[] = {
     { "spool", D_STR, OFF(spool), "./var/spool", 0, 0, "where accepted comments wait while Redis is unreachable" },
     { "webhook_url", D_STR, OFF(webhook_url), NULL, 0, 0, "URL that receives each decision as a signed POST" },
     { "webhook_secret", D_STR, OFF(webhook_secret), NULL, 0, 0, "HMAC-SHA256 key for X-Raqib-Signature" },
+    { "hyperscan_cache", D_STR, OFF(hyperscan_cache), "./var/hs-cache", 0, 0, "folder for compiled Hyperscan databases (\"\" = none): restarts and reloads skip the compile" },
     { "honeypot_field", D_STR, OFF(honeypot_field), "website2", 0, 0, "form field only bots fill in" },
     { "max_body", D_INT, OFF(max_body), "262144", 1024, 64L * 1024 * 1024, "largest request body in bytes" },
     { "max_headers", D_INT, OFF(max_headers), "16384", 1024, 1024 * 1024, "largest request header block in bytes" },

@@ -9,6 +9,7 @@
 
 #include "raqib/config.h"
 #include "raqib/log.h"
+#include "raqib/prefilter.h"
 #include "raqib/rules.h"
 #include "raqib/server.h"
 
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
     log_set_level(level);
     if (cfg.ntokens)
         warn_readable_config(argc, argv);
+    prefilter_set_cache_dir(cfg.hyperscan_cache);
     struct ruleset *rules = ruleset_load(cfg.rules, err, sizeof err);
     if (!rules) {
         fprintf(stderr, "raqibd: rules: %s\n", err);

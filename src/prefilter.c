@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "raqib/comment.h"
 #include "raqib/log.h"
@@ -70,6 +72,88 @@ static _Thread_local uint64_t *tls_bits;
 static _Thread_local size_t tls_nbits;
 
 int prefilter_available(void) { return 1; }
+
+static char cache_dir[1024];
+
+void prefilter_set_cache_dir(const char *dir)
+{
+    snprintf(cache_dir, sizeof cache_dir, "%s", dir ? dir : "");
+    /* mkdir -p; EEXIST is fine, any other failure just means no cache. */
+    for (char *p = cache_dir + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(cache_dir, 0700);
+            *p = '/';
+        }
+    }
+    if (cache_dir[0])
+        mkdir(cache_dir, 0700);
+}
+
+/* 64-bit FNV-1a over a byte run, continuing from h. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* The cache file of one compile: named by two independent 64-bit hashes of
+ * the Hyperscan version, the expressions and their flags, in order. */
+static int cache_path(char *buf, size_t len, const char **pats, const unsigned *flags, size_t m)
+{
+    if (!cache_dir[0])
+        return -1;
+    uint64_t a = 0xcbf29ce484222325ULL, b = 0x84222325cbf29ce4ULL;
+    const char *version = hs_version();
+    a = fnv1a(a, version, strlen(version));
+    b = fnv1a(b, version, strlen(version));
+    for (size_t i = 0; i < m; i++) {
+        size_t n = strlen(pats[i]) + 1;
+        a = fnv1a(fnv1a(a, pats[i], n), &flags[i], sizeof flags[i]);
+        b = fnv1a(fnv1a(b, &flags[i], sizeof flags[i]), pats[i], n);
+    }
+    int n = snprintf(buf, len, "%s/%016llx%016llx-%zu.hsdb", cache_dir, (unsigned long long)a,
+                     (unsigned long long)b, m);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* A database compiled earlier for exactly these expressions, or NULL. */
+static hs_database_t *cache_load(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    hs_database_t *db = NULL;
+    char *bytes = NULL;
+    long size;
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (bytes = malloc((size_t)size)) && fread(bytes, 1, (size_t)size, f) == (size_t)size &&
+        hs_deserialize_database(bytes, (size_t)size, &db) != HS_SUCCESS)
+        db = NULL;
+    free(bytes);
+    fclose(f);
+    return db;
+}
+
+/* Write db for the next start; atomically (temp file, rename). */
+static void cache_store(const char *path, const hs_database_t *db)
+{
+    char *bytes = NULL, tmp[1200];
+    size_t size = 0;
+    if (snprintf(tmp, sizeof tmp, "%.1100s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp)
+        return;
+    if (hs_serialize_database(db, &bytes, &size) != HS_SUCCESS)
+        return;
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(bytes, 1, size, f) == size;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, path) != 0)
+        unlink(tmp);
+    free(bytes);
+}
 
 /* RAQIB_NO_HYPERSCAN set (and not "0"): build nothing. */
 static int disabled(void)
@@ -155,8 +239,13 @@ static int build_db(struct pf_db *d, struct expr *xs, const size_t *idx, const u
             goto out;
         }
         hs_compile_error_t *cerr = NULL;
-        hs_database_t *db = NULL;
-        if (hs_compile_multi(pats, flags, ids, (unsigned)m, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS) {
+        char path[1100];
+        int cacheable = cache_path(path, sizeof path, pats, flags, m) == 0;
+        hs_database_t *db = cacheable ? cache_load(path) : NULL;
+        int compiled = db == NULL;
+        if (db || hs_compile_multi(pats, flags, ids, (unsigned)m, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS) {
+            if (compiled && cacheable)
+                cache_store(path, db);
             if (!(d->slots = malloc(m * sizeof *d->slots))) {
                 hs_free_database(db);
                 goto out;
@@ -475,6 +564,8 @@ void prefilter_thread_done(void)
 #else /* no Hyperscan: nothing to build, everything is a candidate */
 
 int prefilter_available(void) { return 0; }
+
+void prefilter_set_cache_dir(const char *dir) { (void)dir; }
 
 int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err, size_t errlen)
 {

@@ -33,6 +33,7 @@ struct config {
     char *webhook_url;
     char *webhook_secret;
     char *honeypot_field;
+    char *hyperscan_cache;    /* compiled Hyperscan databases, "" = none */
     long max_body;            /* bytes */
     long max_headers;         /* bytes of all request headers */
     long read_timeout;        /* seconds to read a request */

@@ -63,6 +63,11 @@ void prefilter_begin(struct prefilter_run *run, const struct prefilter *pf);
 int prefilter_candidate(struct prefilter_run *run, size_t rule, size_t cond, int field,
                         const char *s, size_t len);
 
+/* Keep compiled databases in dir (created if missing; NULL or "" = no
+ * cache), so a start or reload with rules compiled before skips the compile,
+ * which takes seconds to minutes. Call once, before any load. */
+void prefilter_set_cache_dir(const char *dir);
+
 /* Free the calling thread's Hyperscan scratch (engine_thread_done calls it). */
 void prefilter_thread_done(void);
 

@@ -5,6 +5,7 @@ use utf8;
 use lib 'tests/integration/lib';
 use RaqibTest;
 use Test::More;
+use File::Temp ();
 
 my $redis = new_redis();
 my $d = new_raqibd(redis => $redis);
@@ -105,8 +106,11 @@ subtest 'sites are separate tenants' => sub {
 subtest 'with Hyperscan in front of PCRE2 the verdicts are the same' => sub {
     plan skip_all => 'raqibd built without Hyperscan (NO_HYPERSCAN=1 or no libhs)'
         unless ($ENV{RAQIB_WITH_HYPERSCAN} // 1) eq '1';
-    my $h = new_raqibd(redis => $redis, hyperscan => 1);
+    my $cache = File::Temp::tempdir(CLEANUP => 1);
+    my $h = new_raqibd(redis => $redis, hyperscan => 1, args => ['--hyperscan_cache', "$cache/hs"]);
     wait_until('Hyperscan ready', sub { $h->log_text =~ /Hyperscan ready/ }, 240);
+    my @cached = glob("$cache/hs/*.hsdb");
+    ok @cached > 0, 'compiled databases kept for the next start';
     my ($s, $j) = $h->post('/v1/check', { fresh(), content => 'شـــيخ رُوحَانِي لـجـلـب الـحـبـيـب … و ا ت س ا ب ۰۰۹۶۶٥٥١٢٣٤٥٦٧' });
     is $j->{decision}, 'spam', 'the evasion example';
     my ($s2, $j2) = $d->post('/v1/check', { fresh(), content => 'شـــيخ رُوحَانِي لـجـلـب الـحـبـيـب … و ا ت س ا ب ۰۰۹۶۶٥٥١٢٣٤٥٦٧' });
@@ -116,6 +120,12 @@ subtest 'with Hyperscan in front of PCRE2 the verdicts are the same' => sub {
     is $j->{decision}, 'pending', 'news stays pending';
     $h->check_log;
     is $h->stop, 0;
+    my $again = new_raqibd(redis => $redis, hyperscan => 1, args => ['--hyperscan_cache', "$cache/hs"]);
+    wait_until('Hyperscan ready from the cache', sub { $again->log_text =~ /Hyperscan ready/ }, 240);
+    is scalar(my @after = glob("$cache/hs/*.hsdb")), scalar(@cached), 'nothing new compiled: the cache was used';
+    ($s, $j) = $again->post('/v1/check', { fresh(), content => 'شـــيخ رُوحَانِي لـجـلـب الـحـبـيـب … و ا ت س ا ب ۰۰۹۶۶٥٥١٢٣٤٥٦٧' });
+    is $j->{score}, $j2->{score}, 'same verdict from cached databases';
+    is $again->stop, 0;
 };
 
 $d->check_log;
