@@ -147,6 +147,8 @@ FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno
                 -std=c11 -D_GNU_SOURCE -Iinclude $(CFLAGS_HS)
 FUZZ_OBJS    := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(PURE_SRCS))
 FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+# Built by a pattern rule only: keep them between runs.
+.SECONDARY: $(FUZZ_OBJS)
 
 fuzz-deps:
 	@missing=""; for p in $(FUZZ_PKGS); do \
