@@ -15,6 +15,7 @@
 #include <utf8proc.h>
 
 #include "raqib/email.h"
+#include "raqib/normalize.h"
 
 #define AUTHOR_MAX_CHARS 245
 #define EMAIL_MAX_CHARS 100
@@ -22,16 +23,6 @@
 #define CONTENT_MAX_BYTES 65525
 #define ID_MAX_CHARS 64
 #define SITE_MAX_CHARS 64
-
-/* Number of code points in s (continuation bytes are not counted). */
-static size_t count_chars(const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            n++;
-    return n;
-}
 
 /* True when s holds nothing a reader would see: only whitespace, controls and
  * format characters (zero-width spaces, bidi marks, BOM). Invalid UTF-8 counts
@@ -186,15 +177,15 @@ static const char *field_problem(enum comment_field f, const char *s, size_t len
         return NULL;
     case CF_AUTHOR:
         *code = "too_long";
-        return count_chars(s, len) > AUTHOR_MAX_CHARS ? "must be at most 245 characters" : NULL;
+        return utf8_length(s, len) > AUTHOR_MAX_CHARS ? "must be at most 245 characters" : NULL;
     case CF_EMAIL:
-        if (count_chars(s, len) > EMAIL_MAX_CHARS) {
+        if (utf8_length(s, len) > EMAIL_MAX_CHARS) {
             *code = "too_long";
             return "must be at most 100 characters";
         }
         return email_problem(s, len);
     case CF_URL:
-        if (count_chars(s, len) > URL_MAX_CHARS) {
+        if (utf8_length(s, len) > URL_MAX_CHARS) {
             *code = "too_long";
             return "must be at most 200 characters";
         }
