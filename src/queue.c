@@ -543,6 +543,20 @@ void queue_decide_many(struct request_ctx *ctx)
 
 /* ---- GET /v1/decisions --------------------------------------------------- */
 
+void queue_feed_fields(json_t *obj, const struct redisReply *fields)
+{
+    for (size_t k = 0; obj && k + 1 < fields->elements; k += 2) {
+        const char *name = fields->element[k]->str, *value = fields->element[k + 1]->str;
+        if (strcmp(name, "decided_at") == 0) {
+            char when[64];
+            reader_format_time(value, when, sizeof when);
+            json_object_set_new(obj, name, json_string(when));
+        } else {
+            json_object_set_new(obj, name, json_stringn(value, fields->element[k + 1]->len));
+        }
+    }
+}
+
 static void on_feed(void *arg, const redisReply *r, const char *error)
 {
     struct request_ctx *ctx = arg;
@@ -556,18 +570,8 @@ static void on_feed(void *arg, const redisReply *r, const char *error)
         const redisReply *e = r->element[i];
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY)
             continue;
-        const redisReply *f = e->element[1];
         json_t *d = json_object();
-        for (size_t k = 0; k + 1 < f->elements; k += 2) {
-            const char *name = f->element[k]->str, *value = f->element[k + 1]->str;
-            if (strcmp(name, "decided_at") == 0) {
-                char when[64];
-                reader_format_time(value, when, sizeof when);
-                json_object_set_new(d, name, json_string(when));
-            } else {
-                json_object_set_new(d, name, json_stringn(value, f->element[k + 1]->len));
-            }
-        }
+        queue_feed_fields(d, e->element[1]);
         json_object_set_new(d, "cursor", json_string(e->element[0]->str));
         json_array_append_new(list, d);
         last = e->element[0]->str;

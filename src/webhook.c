@@ -26,7 +26,7 @@
 
 #include "raqib/config.h"
 #include "raqib/log.h"
-#include "raqib/reader.h"
+#include "raqib/queue.h"
 #include "raqib/store.h"
 
 #define MAX_SITES 4096
@@ -221,16 +221,7 @@ static void on_response(struct evhttp_request *req, void *arg)
 static char *delivery_body(const char *site, const char *cursor, const redisReply *fields)
 {
     json_t *obj = json_pack("{s:s, s:s, s:s}", "event", "decision", "site", site, "delivery", cursor);
-    for (size_t k = 0; obj && k + 1 < fields->elements; k += 2) {
-        const char *name = fields->element[k]->str, *value = fields->element[k + 1]->str;
-        if (strcmp(name, "decided_at") == 0) {
-            char when[64];
-            reader_format_time(value, when, sizeof when);
-            json_object_set_new(obj, name, json_string(when));
-        } else {
-            json_object_set_new(obj, name, json_stringn(value, fields->element[k + 1]->len));
-        }
-    }
+    queue_feed_fields(obj, fields);
     char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(obj);
     return text;

@@ -10,8 +10,11 @@
 #ifndef RAQIB_QUEUE_H
 #define RAQIB_QUEUE_H
 
+#include <jansson.h>
+
 struct request_ctx;
 struct store;
+struct redisReply;
 
 void queue_list(struct request_ctx *ctx);        /* GET /v1/queue */
 void queue_claim(struct request_ctx *ctx);       /* POST /v1/queue/claim */
@@ -37,5 +40,10 @@ typedef void (*queue_decided_fn)(void *arg, enum decide_outcome outcome, const c
  * -1 when the store is down. The Akismet submit calls use it too. */
 int queue_record_decision(struct store *st, const char *site, const char *id, const char *status,
                           const char *reason, const char *decided_by, queue_decided_fn cb, void *arg);
+
+/* Copy the field/value array of a decisions-feed entry into obj, with
+ * decided_at (unix ms in Redis) as RFC 3339: the feed and the webhook show
+ * a decision the same way. */
+void queue_feed_fields(json_t *obj, const struct redisReply *fields);
 
 #endif
