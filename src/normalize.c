@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -27,8 +28,16 @@
 /* ------------------------------------------------------------------------ */
 /* Character classes                                                         */
 
+/* The Arabic block's categories and ignorable bits, filled once with the
+ * fold cache below (fill_arabic_cache): the fold asks for them several times
+ * per code point. */
+static unsigned char arabic_category[0x100];
+static unsigned char arabic_ignorable[0x100];
+
 static int category(int32_t cp)
 {
+    if (cp >= 0x0600 && cp <= 0x06FF)
+        return arabic_category[cp - 0x0600];
     return (int)utf8proc_category(cp);
 }
 
@@ -226,18 +235,15 @@ int utf8_valid(const char *s, size_t len)
     return 1;
 }
 
-static size_t utf8_width(int32_t cp)
-{
-    return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-}
 
 /* Encode cp[0..n) as a malloc'd NUL-terminated UTF-8 string; NULL on ENOMEM. */
 static char *utf8_encode(const int32_t *cp, size_t n, size_t *outlen)
 {
-    size_t size = 0;
-    for (size_t i = 0; i < n; i++)
-        size += utf8_width(cp[i]);
-    unsigned char *out = malloc(size + 1);
+    /* One pass into the worst case (4 bytes a code point), then give back
+     * what a large text did not use. */
+    if (n > (SIZE_MAX - 1) / 4)
+        return NULL;
+    unsigned char *out = malloc(4 * n + 1);
     if (!out)
         return NULL;
     unsigned char *p = out;
@@ -260,6 +266,12 @@ static char *utf8_encode(const int32_t *cp, size_t n, size_t *outlen)
         }
     }
     *p = '\0';
+    size_t size = (size_t)(p - out);
+    if (4 * n - size > 4096) {
+        unsigned char *shrunk = realloc(out, size + 1);
+        if (shrunk)
+            out = shrunk;
+    }
     if (outlen)
         *outlen = size;
     return (char *)out;
@@ -705,12 +717,13 @@ static void count_flags(struct scan_state *st, int32_t cp, struct norm_flags *f)
         st->last_base = cp;
         return;
     }
-    const utf8proc_property_t *prop = utf8proc_get_property(cp);
+    int in_block = cp >= 0x0600 && cp <= 0x06FF;
+    const utf8proc_property_t *prop = in_block ? NULL : utf8proc_get_property(cp);
     if (is_bidi_control(cp)) {
         f->bidi++;
         return;
     }
-    if (prop->ignorable) {
+    if (in_block ? arabic_ignorable[cp - 0x0600] : prop->ignorable) {
         f->ignorables++;
         return;
     }
@@ -721,7 +734,7 @@ static void count_flags(struct scan_state *st, int32_t cp, struct norm_flags *f)
         st->last_base = cp;
         return;
     }
-    int c = prop->category;
+    int c = in_block ? arabic_category[cp - 0x0600] : prop->category;
     if (c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC ||
         c == UTF8PROC_CATEGORY_ME) {
         if (!is_arabic_mark(cp) &&
@@ -734,6 +747,53 @@ static void count_flags(struct scan_state *st, int32_t cp, struct norm_flags *f)
         f->tatweel_runs++;
     st->tatweel_run = 0;
     st->last_base = cp;
+}
+
+/* S3–S4 of the Arabic block, computed once: most of an Arabic comment is
+ * U+0600–U+06FF, and utf8proc's per-code-point decomposition was the
+ * largest single cost of the fold. Each entry holds what
+ * utf8proc_decompose_char gives with FOLD_OPTIONS (0 to 2 code points), or
+ * n = 3 for "longer: ask utf8proc". FOLD_OPTIONS has no CHARBOUND, so the
+ * result does not depend on the neighbours. */
+#define ARABIC_CACHE_LO 0x0600
+#define ARABIC_CACHE_HI 0x06FF
+struct folded {
+    unsigned char n;
+    int32_t cp[2];
+};
+static struct folded arabic_cache[ARABIC_CACHE_HI - ARABIC_CACHE_LO + 1];
+static pthread_once_t arabic_cache_once = PTHREAD_ONCE_INIT;
+
+static void fill_arabic_cache(void)
+{
+    for (int32_t cp = 0x0600; cp <= 0x06FF; cp++) {
+        const utf8proc_property_t *prop = utf8proc_get_property(cp);
+        arabic_category[cp - 0x0600] = (unsigned char)prop->category;
+        arabic_ignorable[cp - 0x0600] = (unsigned char)prop->ignorable;
+    }
+    for (int32_t cp = ARABIC_CACHE_LO; cp <= ARABIC_CACHE_HI; cp++) {
+        int32_t buf[8];
+        int boundclass = UTF8PROC_BOUNDCLASS_START;
+        utf8proc_ssize_t r = utf8proc_decompose_char(cp, buf, 8, FOLD_OPTIONS, &boundclass);
+        struct folded *e = &arabic_cache[cp - ARABIC_CACHE_LO];
+        if (r < 0 || r > 2) {
+            e->n = 3;
+            continue;
+        }
+        e->n = (unsigned char)r;
+        for (utf8proc_ssize_t k = 0; k < r; k++)
+            e->cp[k] = buf[k];
+    }
+}
+
+/* 1 when cp[0..n) holds a Hangul jamo that canonical composition could join. */
+static int has_hangul_jamo(const int32_t *cp, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((cp[i] >= 0x1100 && cp[i] <= 0x11FF) || (cp[i] >= 0xA960 && cp[i] <= 0xA97F) ||
+            (cp[i] >= 0xD7B0 && cp[i] <= 0xD7FF))
+            return 1;
+    return 0;
 }
 
 /* S2–S4: pre-map, then NFKC_Casefold with ignorables and marks removed, into
@@ -757,6 +817,14 @@ static int s2_s4_fold(const int32_t *in, size_t n, struct cpbuf *out,
             out->cp[out->len++] = (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
             continue;
         }
+        if (cp >= ARABIC_CACHE_LO && cp <= ARABIC_CACHE_HI && arabic_cache[cp - ARABIC_CACHE_LO].n < 3) {
+            const struct folded *e = &arabic_cache[cp - ARABIC_CACHE_LO];
+            if (cpbuf_reserve(out, 2) < 0)
+                return -1;
+            for (unsigned k = 0; k < e->n; k++)
+                out->cp[out->len++] = e->cp[k];
+            continue;
+        }
         for (;;) {
             utf8proc_ssize_t room = (utf8proc_ssize_t)(out->cap - out->len);
             utf8proc_ssize_t r = utf8proc_decompose_char(cp, out->cp + out->len, room,
@@ -774,7 +842,11 @@ static int s2_s4_fold(const int32_t *in, size_t n, struct cpbuf *out,
         }
     }
     /* Every code point with a combining class > 0 is a mark and was stripped,
-     * so canonical ordering is a no-op; only composition (Hangul) remains. */
+     * so canonical ordering is a no-op; only composition of Hangul jamo
+     * (which decomposition produced from syllables) remains: skip the pass
+     * when there are none, as in every Arabic or Latin comment. */
+    if (!has_hangul_jamo(out->cp, out->len))
+        return 0;
     utf8proc_ssize_t len = utf8proc_normalize_utf32(out->cp, (utf8proc_ssize_t)out->len,
                                                     UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     if (len >= 0)
@@ -1196,6 +1268,7 @@ static int norm_build(struct norm_text *out, const char *text, size_t len,
     struct cpbuf folded = { NULL, 0, 0 };
     int rc = -1;
 
+    pthread_once(&arabic_cache_once, fill_arabic_cache);
     memset(out, 0, sizeof *out);
     if (len >= SIZE_MAX / sizeof(int32_t) - 1)
         goto out;

@@ -36,6 +36,11 @@ static const struct fold_case fold_cases[] = {
     { "raw: truncated sequence", VIEW_RAW, 0, "x\xE2\x82", "x\xEF\xBF\xBD" },
     { "raw: surrogate", VIEW_RAW, 0, "\xED\xA0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" },
     { "raw: CRLF and CR -> LF", VIEW_RAW, 0, "a\r\nb\rc", "a\nb\nc" },
+    /* S3 composition: Hangul syllables decompose to jamo and compose back */
+    { "norm: Hangul syllables survive NFKC", VIEW_NORM, 0, "\xED\x95\x9C\xEA\xB5\xAD", "\xED\x95\x9C\xEA\xB5\xAD" },
+    { "norm: conjoining jamo compose", VIEW_NORM, 0, "\xE1\x84\x92\xE1\x85\xA1\xE1\x86\xAB", "\xED\x95\x9C" },
+    /* the Arabic block's cached fold equals utf8proc's: hamza forms, presentation-free letters */
+    { "norm: cached Arabic block (hamza, alef madda, yeh hamza)", VIEW_NORM, 0, "\xD8\xA3\xD8\xA2\xD8\xA6\xD8\xA4", "\xD8\xA7\xD8\xA7\xD9\x8A\xD9\x88" },
     { "raw: controls dropped, TAB kept", VIEW_RAW, 0, "a\x01\tb\x7f\xC2\x85" "c", "a\tbc" },
     { "raw: harakat and tatweel kept", VIEW_RAW, 0, "وَاتـــساب", "وَاتـــساب" },
     { "raw: no HTML decoding", VIEW_RAW, 1, "&amp;<b>x</b>", "&amp;<b>x</b>" },
