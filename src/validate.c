@@ -24,52 +24,47 @@
 #define ID_MAX_CHARS 64
 #define SITE_MAX_CHARS 64
 
-/* True when s holds nothing a reader would see: only whitespace, controls and
- * format characters (zero-width spaces, bidi marks, BOM). Invalid UTF-8 counts
- * as visible, so it is left to the other checks. */
-static int is_blank(const char *s, size_t len)
+static int is_space_or_control(int category)
 {
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-    utf8proc_ssize_t left = (utf8proc_ssize_t)len;
-    while (left > 0) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-        if (n <= 0)
-            return 0;
-        switch (utf8proc_category(cp)) {
-        case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
-        case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF:
-            break;
-        default:
-            return 0;
-        }
-        p += n;
-        left -= n;
-    }
-    return 1;
+    return category == UTF8PROC_CATEGORY_ZS || category == UTF8PROC_CATEGORY_ZL ||
+           category == UTF8PROC_CATEGORY_ZP || category == UTF8PROC_CATEGORY_CC;
 }
 
-/* True when some code point is whitespace or a control character. */
-static int has_space_or_control(const char *s, size_t len)
+/* Something a reader would see: not white space, a control or a format
+ * character (zero-width spaces, bidi marks, BOM). */
+static int is_visible(int category)
+{
+    return !is_space_or_control(category) && category != UTF8PROC_CATEGORY_CF;
+}
+
+/* 1 as soon as a code point of s has a category for which wanted() holds,
+ * else 0; invalid UTF-8 counts as such a code point. */
+static int has_code_point(const char *s, size_t len, int (*wanted)(int category))
 {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     utf8proc_ssize_t left = (utf8proc_ssize_t)len;
     while (left > 0) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-        if (n <= 0)
+        if (n <= 0 || wanted(utf8proc_category(cp)))
             return 1;
-        switch (utf8proc_category(cp)) {
-        case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
-        case UTF8PROC_CATEGORY_CC:
-            return 1;
-        default:
-            break;
-        }
         p += n;
         left -= n;
     }
     return 0;
+}
+
+/* True when s holds nothing a reader would see. Invalid UTF-8 counts as
+ * visible, so it is left to the other checks. */
+static int is_blank(const char *s, size_t len)
+{
+    return !has_code_point(s, len, is_visible);
+}
+
+/* True when some code point is white space or a control character. */
+static int has_space_or_control(const char *s, size_t len)
+{
+    return has_code_point(s, len, is_space_or_control);
 }
 
 static int prefix_nocase(const char *s, size_t len, const char *prefix)
