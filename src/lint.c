@@ -220,10 +220,7 @@ static void check_words(struct lint *l, const char *name, enum norm_view view)
     if (view == VIEW_RAW)
         return;
     char path[4096];
-    if (name[0] == '/')
-        snprintf(path, sizeof path, "%s", name);
-    else
-        snprintf(path, sizeof path, "%s/%s", l->dir, name);
+    rules_words_path(l->dir, name, path, sizeof path);
     FILE *f = fopen(path, "r");
     if (!f)
         return;   /* ruleset_load already read it */

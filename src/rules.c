@@ -733,6 +733,14 @@ static int parse_match(struct parser *p, char *rest, int negate)
     return add_cond(p, &c);
 }
 
+void rules_words_path(const char *dir, const char *name, char *buf, size_t len)
+{
+    if (name[0] == '/')
+        snprintf(buf, len, "%s", name);
+    else
+        snprintf(buf, len, "%s/%s", dir, name);
+}
+
 /* Build "(?<![\p{L}\p{N}])(?:a|b|…)(?![\p{L}\p{N}])" from a list file, each
  * phrase folded to view. squash and skel have no word boundaries, so there
  * the alternation stands alone. Returns a malloc'd pattern, or NULL with the
@@ -740,10 +748,7 @@ static int parse_match(struct parser *p, char *rest, int negate)
 static char *words_pattern(struct parser *p, const char *name, enum norm_view view)
 {
     char path[4096];
-    if (name[0] == '/')
-        snprintf(path, sizeof path, "%s", name);
-    else
-        snprintf(path, sizeof path, "%s/%s", p->dir, name);
+    rules_words_path(p->dir, name, path, sizeof path);
     FILE *f = fopen(path, "r");
     if (!f) {
         perr(p, "cannot read words file %s: %s", name, strerror(errno));

@@ -36,6 +36,10 @@ struct ruleset *ruleset_retain(struct ruleset *rs);
 void ruleset_release(struct ruleset *rs);
 
 size_t ruleset_size(const struct ruleset *rs);
+
+/* Where a `words FIELD FILE` list lives: FILE if absolute, else under dir
+ * (the rules folder). The loader and the linter read the same file. */
+void rules_words_path(const char *dir, const char *name, char *buf, size_t len);
 void ruleset_rule_info(const struct ruleset *rs, size_t i, struct rule_info *out);
 
 /* Index of the rule called name, or -1. */
