@@ -71,6 +71,7 @@ void engine_thread_done(void)
 
 /* State of one engine_score call. */
 struct eval {
+    const struct ruleset *rs;
     const struct comment *c;
     const struct engine_signals *sig;
     struct norm_text text[CF_COUNT];
@@ -84,13 +85,16 @@ struct eval {
     size_t rule, cond;        /* the condition being evaluated */
 };
 
-/* The view of field f, folded on first use. NULL on allocation failure. */
+/* The view of field f, folded on first use into the views the rules read
+ * from f (plus view, so a caller outside the rules is served too). NULL on
+ * allocation failure. */
 static const char *field_view(struct eval *e, int f, int view, size_t *len)
 {
     if (!e->built[f]) {
         const char *s = e->c->field[f] ? e->c->field[f] : "";
         size_t n = e->c->field[f] ? e->c->len[f] : 0;
-        if (norm_text_build(&e->text[f], s, n, f == CF_CONTENT) < 0) {
+        unsigned want = ruleset_field_views(e->rs, f) | (1u << view);
+        if (norm_text_build_views(&e->text[f], s, n, f == CF_CONTENT, want) < 0) {
             norm_text_free(&e->text[f]);
             return NULL;
         }
@@ -271,7 +275,7 @@ int engine_score(const struct ruleset *rs, const struct comment *c,
                  const struct engine_signals *sig, struct verdict *out,
                  char *err, size_t errlen)
 {
-    struct eval e = { .c = c, .sig = sig };
+    struct eval e = { .rs = rs, .c = c, .sig = sig };
     size_t n = ruleset_size(rs);
     int rc = -1;
     memset(out, 0, sizeof *out);

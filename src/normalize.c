@@ -1342,6 +1342,12 @@ int norm_text_build(struct norm_text *out, const char *text, size_t len, int htm
     return norm_build(out, text, len, html, (1u << VIEW_COUNT) - 1);
 }
 
+int norm_text_build_views(struct norm_text *out, const char *text, size_t len, int html,
+                          unsigned want)
+{
+    return norm_build(out, text, len, html, want & ((1u << VIEW_COUNT) - 1));
+}
+
 void norm_text_free(struct norm_text *t)
 {
     for (int v = 0; v < VIEW_COUNT; v++)

@@ -70,6 +70,9 @@ struct ruleset {
      * there is none. Either way the verdicts are the same. */
     _Atomic(struct prefilter *) pf;
     atomic_int pf_done;
+    /* Per comment field, the views (1u << enum norm_view) some condition
+     * reads: the engine folds only those. */
+    unsigned views[CF_COUNT];
 };
 
 /* Parser state for one file. */
@@ -1074,6 +1077,34 @@ static void prefilter_ready(void *arg, struct prefilter *pf)
     ruleset_release(rs);
 }
 
+/* Record which views of which fields the conditions read (ruleset.views).
+ * `any` reads every field; the flags pseudo-field needs the fold of content
+ * and author, where its counts come from; links read the raw bytes. */
+static void note_views(struct ruleset *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        for (size_t k = 0; k < rs->rules[i].nconds; k++) {
+            const struct rule_cond *c = &rs->rules[i].conds[k];
+            if (c->kind == RULE_COND_LINKS)
+                continue;
+            if (c->field == RULE_FIELD_FLAGS) {
+                rs->views[CF_CONTENT] |= 1u << VIEW_NORM;
+                rs->views[CF_AUTHOR] |= 1u << VIEW_NORM;
+            } else if (c->field == RULE_FIELD_ANY) {
+                for (int f = 0; f < CF_COUNT; f++)
+                    rs->views[f] |= 1u << c->view;
+            } else if (c->field >= 0 && c->field < CF_COUNT) {
+                rs->views[c->field] |= 1u << c->view;
+            }
+        }
+    }
+}
+
+unsigned ruleset_field_views(const struct ruleset *rs, int field)
+{
+    return field >= 0 && field < CF_COUNT ? rs->views[field] : 0;
+}
+
 struct ruleset *ruleset_load(const char *path, char *err, size_t errlen)
 {
     struct ruleset *rs = calloc(1, sizeof *rs);
@@ -1117,6 +1148,7 @@ struct ruleset *ruleset_load(const char *path, char *err, size_t errlen)
                  rs->approve_file, rs->approve_line, rs->approve, rs->spam);
         goto fail;
     }
+    note_views(rs);
     if (prefilter_build_async(ruleset_retain(rs), prefilter_ready, rs) < 0) {
         ruleset_release(rs);  /* no thread: PCRE2 alone, as without Hyperscan */
         atomic_store(&rs->pf_done, 1);

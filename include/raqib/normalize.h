@@ -43,6 +43,14 @@ struct norm_text {
  * (out is then empty and safe to free). */
 int norm_text_build(struct norm_text *out, const char *text, size_t len, int html);
 
+/* Like norm_text_build, but only the views whose bit (1u << view) is set in
+ * want are encoded; the others stay NULL. The flags are complete whenever
+ * want holds a view other than raw (they are counted along the fold). The
+ * engine asks for the views its rules read: each view is a UTF-8 encoding
+ * pass and an allocation. */
+int norm_text_build_views(struct norm_text *out, const char *text, size_t len, int html,
+                          unsigned want);
+
 /* Release every view; out may be zeroed or partially built. */
 void norm_text_free(struct norm_text *t);
 

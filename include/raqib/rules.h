@@ -89,6 +89,10 @@ const struct prefilter *ruleset_prefilter(const struct ruleset *rs);
  * 0 when it has, -1 on timeout. For tests, benchmarks and the CLI. */
 int ruleset_prefilter_wait(const struct ruleset *rs, double seconds);
 
+/* The views (bits 1u << enum norm_view) that some condition reads from
+ * comment field `field`; 0 when none does. */
+unsigned ruleset_field_views(const struct ruleset *rs, int field);
+
 /* Name of a rule field ("content", "any", "flags", …). */
 const char *rule_field_name(int field);
 

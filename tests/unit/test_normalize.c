@@ -259,6 +259,32 @@ static void test_flags(void **state)
     }
 }
 
+/* norm_text_build_views encodes only the views asked for, with the same
+ * text and the same flags as the full build. */
+static void test_some_views(void **state)
+{
+    (void)state;
+    const char *in = "اتصل واتـــساب ٠٥٥١٢٣ h\u0430ck \u200b";
+    struct norm_text all, some;
+    assert_int_equal(norm_text_build(&all, in, strlen(in), 1), 0);
+    for (unsigned want = 1; want < (1u << VIEW_COUNT); want++) {
+        assert_int_equal(norm_text_build_views(&some, in, strlen(in), 1, want), 0);
+        for (int v = 0; v < VIEW_COUNT; v++) {
+            if (want & (1u << v)) {
+                assert_non_null(some.view[v]);
+                assert_string_equal(some.view[v], all.view[v]);
+                assert_int_equal(some.len[v], all.len[v]);
+            } else {
+                assert_null(some.view[v]);
+            }
+        }
+        if (want & ~(1u << VIEW_RAW))
+            assert_memory_equal(&some.flags, &all.flags, sizeof all.flags);
+        norm_text_free(&some);
+    }
+    norm_text_free(&all);
+}
+
 /* Every Nd code point utf8proc knows folds to its ASCII digit: Nd digits come
  * in runs of ten, 0 to 9. Fails when a utf8proc upgrade adds digits. */
 static void test_every_decimal_digit(void **state)
@@ -383,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_every_decimal_digit),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_view_names),
+        cmocka_unit_test(test_some_views),
         cmocka_unit_test(test_large_inputs),
     };
     int failed = _cmocka_run_group_tests("normalize_fold", cases, ncase, NULL, NULL);

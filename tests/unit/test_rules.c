@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "raqib/engine.h"
+#include "raqib/normalize.h"
 #include "raqib/rules.h"
 
 struct file { const char *name, *text; };
@@ -254,6 +255,34 @@ static void test_views(void **state)
     engine_thread_done();
 }
 
+/* ruleset_field_views names the views the conditions read, per field:
+ * `any` reads every field, `flags` needs the fold of content and author,
+ * links read no view. */
+static void test_field_views(void **state)
+{
+    (void)state;
+    struct file files[] = { { "a.rules",
+        "rule A\n  match content:squash /x/\n  score 1\n"
+        "rule B\n  match author /y/\n  unless content:rasm /z/\n  score 1\n"
+        "rule C\n  match flags /tatweel/\n  score 1\n"
+        "rule D\n  links url >= 1\n  score 1\n"
+        "rule E\n  match any:skel /w/\n  score 1\n" } };
+    const char *dir = make_dir(files, 1);
+    char err[512];
+    struct ruleset *rs = ruleset_load(dir, err, sizeof err);
+    if (!rs)
+        fail_msg("%s", err);
+    unsigned skel = 1u << VIEW_SKEL, norm = 1u << VIEW_NORM;
+    assert_int_equal(ruleset_field_views(rs, CF_CONTENT),
+                     (1u << VIEW_SQUASH) | (1u << VIEW_RASM) | norm | skel);
+    assert_int_equal(ruleset_field_views(rs, CF_AUTHOR), norm | skel);
+    assert_int_equal(ruleset_field_views(rs, CF_URL), skel);
+    assert_int_equal(ruleset_field_views(rs, CF_EMAIL), skel);
+    assert_int_equal(ruleset_field_views(rs, -1), 0);
+    ruleset_release(rs);
+    remove_dir(dir, files, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_single_file),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_views),
+        cmocka_unit_test(test_field_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
