@@ -331,10 +331,29 @@ int intake_store(struct scored *p, const struct comment *c, const char *site, co
     return 0;
 }
 
-struct scored *intake_score(struct request_ctx *ctx, const struct comment *c)
+/* Score c with the live rules at now: the submission signals, then the
+ * engine. On success *rules holds a reference the verdict's strings point
+ * into (the caller releases it); -1 when scoring failed (logged). */
+static int score_comment(const struct comment *c, long long now, struct ruleset **rules, struct verdict *v)
 {
     const struct config *cfg = server_config();
     char err[256];
+    struct engine_signals sig = { .honeypot = c->honeypot_filled };
+    if (c->has_form_rendered_at) {
+        long long age = now / 1000 - c->form_rendered_at;
+        sig.too_fast = age < cfg->min_fill_seconds;
+    }
+    *rules = server_rules_acquire();
+    if (engine_score(*rules, c, &sig, v, err, sizeof err) < 0) {
+        log_error("scoring failed: %s", err);
+        return -1;
+    }
+    metrics_limit_hits(v->limit_hits);
+    return 0;
+}
+
+struct scored *intake_score(struct request_ctx *ctx, const struct comment *c)
+{
     struct scored *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
@@ -342,17 +361,8 @@ struct scored *intake_score(struct request_ctx *ctx, const struct comment *c)
     p->created_ms = now_ms();
     if (id_new(ctx->id, p->created_ms) < 0)
         goto fail;
-    struct engine_signals sig = { .honeypot = c->honeypot_filled };
-    if (c->has_form_rendered_at) {
-        long long age = p->created_ms / 1000 - c->form_rendered_at;
-        sig.too_fast = age < cfg->min_fill_seconds;
-    }
-    p->rules = server_rules_acquire();
-    if (engine_score(p->rules, c, &sig, &p->verdict, err, sizeof err) < 0) {
-        log_error("scoring failed: %s", err);
+    if (score_comment(c, p->created_ms, &p->rules, &p->verdict) < 0)
         goto fail;
-    }
-    metrics_limit_hits(p->verdict.limit_hits);
     json_t *matches = matches_json(&p->verdict);
     json_t *answer = json_pack("{s:s, s:s, s:o, s:O}", "id", ctx->id, "status", decision_name(p->verdict.status),
                                "score", number(p->verdict.score), "matches", matches);
@@ -449,24 +459,26 @@ out:
     comment_free(&c);
 }
 
-/* POST /v1/check: the same validation and rules, nothing stored. */
+/* POST /v1/check: the same validation and rules, nothing stored, so no id
+ * and no stored rendering: the answer is built straight from the verdict. */
 void intake_check(struct request_ctx *ctx)
 {
     struct comment c = { 0 };
+    struct ruleset *rules = NULL;
+    struct verdict v = { 0 };
     if (read_valid_comment(ctx, &c) < 0)
         goto out;
-    struct scored *p = intake_score(ctx, &c);
-    if (!p) {
+    if (score_comment(&c, now_ms(), &rules, &v) < 0) {
         http_reply_error(ctx, 500, "internal", "the comment could not be scored");
         goto out;
     }
-    ctx->id[0] = '\0';
-    json_t *matches = json_loads(p->matches, 0, NULL);
-    const char *status = decision_name(p->verdict.status);
+    const char *status = decision_name(v.status);
     http_reply_json(ctx, 200, json_pack("{s:s, s:s, s:o, s:o, s:i}", "decision", status, "status", status, "score",
-                                        number(p->verdict.score), "matches", matches ? matches : json_array(),
-                                        "limit_hits", (int)p->verdict.limit_hits));
-    intake_scored_free(p);
+                                        number(v.score), "matches", matches_json(&v),
+                                        "limit_hits", (int)v.limit_hits));
 out:
+    verdict_free(&v);
+    if (rules)
+        ruleset_release(rules);
     comment_free(&c);
 }
