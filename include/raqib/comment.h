@@ -50,6 +50,15 @@ struct parse_error {
 int comment_parse_json(struct comment *c, const char *body, size_t len,
                        const char *honeypot_field, struct parse_error *err);
 
+/* The two readers comment_parse_json combines, for tests and fuzzing: the
+ * fast path returns 1 when it read the body (c filled) and 0 when it
+ * declines (c empty), never an error; the jansson reader is the reference
+ * for everything, errors included. */
+int comment_parse_json_fast(struct comment *c, const char *body, size_t len,
+                            const char *honeypot_field);
+int comment_parse_json_jansson(struct comment *c, const char *body, size_t len,
+                               const char *honeypot_field, struct parse_error *err);
+
 /* Parse an application/x-www-form-urlencoded body; accepts both Raqib's names
  * and WordPress's (comment_post_ID, author, email, url, comment, comment_parent). */
 int comment_parse_form(struct comment *c, const char *body, size_t len,

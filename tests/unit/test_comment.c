@@ -233,6 +233,93 @@ static void test_long_key_truncated(void **state)
     comment_free(&c);
 }
 
+/* Both readers leave the same comment behind (fields, lengths, signals). */
+static void assert_same_comment(const struct comment *a, const struct comment *b, const char *body)
+{
+    for (int f = 0; f < CF_COUNT; f++) {
+        if (!a->field[f] != !b->field[f] || (a->field[f] && (a->len[f] != b->len[f] ||
+                                                             memcmp(a->field[f], b->field[f], a->len[f]) != 0)))
+            fail_msg("field %s differs between the readers on %s", comment_field_name((enum comment_field)f), body);
+    }
+    assert_int_equal(a->honeypot_filled, b->honeypot_filled);
+    assert_int_equal(a->has_form_rendered_at, b->has_form_rendered_at);
+    assert_int_equal(a->form_rendered_at, b->form_rendered_at);
+}
+
+/* The fast JSON path reads the ordinary bodies, declines the unusual ones,
+ * and whatever it reads, jansson reads the same way. */
+static const struct { const char *body; int fast; } fast_cases[] = {
+    { HAPPY, 1 },
+    { " {\"post_id\": 42 , \"parent_id\":-7,\"content\":\"a\\n\\\"b\\\"\\\\ \\/ \\b\\f\\r\\t\"}\n", 1 },
+    { "{\"content\":\"\\u0627\\u0644 \\ud83d\\ude00 \\u00e9\",\"author\":\"x\"}", 1 },
+    { "{\"website2\":\"spam\",\"form_rendered_at\":1700000000,\"extra\":true,\"n\":null}", 1 },
+    { "{\"website2\":\"\",\"form_rendered_at\":\"1700000000\",\"flag\":false}", 1 },
+    { "{\"website2\":0,\"author\":null}", 1 },
+    { "{}", 1 },
+    { "{\"content\":\"\\u0000\"}", 0 },        /* NUL: jansson's error names the field */
+    { "{\"x\":\"\\u0000\"}", 1 },              /* in a field nobody reads: fine */
+    { "{\"post_id\":1.5}", 0 },
+    { "{\"post_id\":1e3}", 0 },
+    { "{\"post_id\":-0}", 0 },
+    { "{\"post_id\":0123}", 0 },
+    { "{\"post_id\":1234567890123456789}", 0 },
+    { "{\"content\":7}", 0 },
+    { "{\"content\":true}", 0 },
+    { "{\"a\":1,\"a\":2}", 0 },
+    { "{\"a\":[1]}", 0 },
+    { "{\"a\":{}}", 0 },
+    { "{\"content\":\"\\ud800\"}", 0 },
+    { "{\"content\":\"\\udc00x\"}", 0 },
+    { "{\"content\":\"\\x\"}", 0 },
+    { "{\"content\":\"tab\there\"}", 0 },
+    { "{\"content\":\"x\"} x", 0 },
+    { "{\"content\":\"x\",}", 0 },
+    { "{\"content\":\"x\"", 0 },
+    { "[1]", 0 },
+    { "\xef\xbb\xbf{}", 0 },
+    { "{\"form_rendered_at\":\"soon\"}", 0 },
+    { "{\"form_rendered_at\":true}", 0 },
+    { "{\"content\":\"\xff\"}", 0 },
+};
+
+static void test_fast_path(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof fast_cases / sizeof fast_cases[0]; i++) {
+        const char *body = fast_cases[i].body;
+        struct comment fast, ref;
+        struct parse_error err;
+        int took = comment_parse_json_fast(&fast, body, strlen(body), "website2");
+        if (took != fast_cases[i].fast)
+            fail_msg("case %zu %s: the fast path %s it", i, body, took ? "read" : "declined");
+        int rc = comment_parse_json_jansson(&ref, body, strlen(body), "website2", &err);
+        if (took) {
+            assert_int_equal(rc, 0);
+            assert_same_comment(&fast, &ref, body);
+        }
+        comment_free(&fast);
+        comment_free(&ref);
+    }
+    /* And over the parse table: comment_parse_json == the jansson reader. */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].kind != JSON)
+            continue;
+        const struct parse_case *t = &cases[i];
+        size_t len = t->len ? t->len : strlen(t->body);
+        struct comment a, b;
+        struct parse_error ea, eb;
+        int ra = comment_parse_json(&a, t->body, len, t->honeypot, &ea);
+        int rb = comment_parse_json_jansson(&b, t->body, len, t->honeypot, &eb);
+        assert_int_equal(ra, rb);
+        if (ra == 0)
+            assert_same_comment(&a, &b, t->body);
+        else
+            assert_string_equal(ea.message, eb.message);
+        comment_free(&a);
+        comment_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_set_and_free),
         cmocka_unit_test(test_error_leaves_empty),
         cmocka_unit_test(test_long_key_truncated),
+        cmocka_unit_test(test_fast_path),
     };
     return cmocka_run_group_tests_name("comment", tests, NULL, NULL);
 }
