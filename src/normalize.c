@@ -41,7 +41,7 @@ static int category(int32_t cp)
     return (int)utf8proc_category(cp);
 }
 
-static int is_letter(int32_t cp)
+static int is_letter_slow(int32_t cp)
 {
     if (cp < 0x80)
         return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
@@ -49,7 +49,7 @@ static int is_letter(int32_t cp)
     return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
 }
 
-static int is_mark(int32_t cp)
+static int is_mark_slow(int32_t cp)
 {
     if (cp < 0x300)
         return 0;
@@ -58,7 +58,7 @@ static int is_mark(int32_t cp)
            c == UTF8PROC_CATEGORY_ME;
 }
 
-static int is_number(int32_t cp)
+static int is_number_slow(int32_t cp)
 {
     if (cp < 0x80)
         return cp >= '0' && cp <= '9';
@@ -75,7 +75,7 @@ static int in_arabic_blocks(int32_t cp)
 }
 
 /* An Arabic-script letter (Lo), presentation forms included; not tatweel. */
-static int is_arabic_letter(int32_t cp)
+static int is_arabic_letter_slow(int32_t cp)
 {
     return cp >= 0x0600 && in_arabic_blocks(cp) &&
            category(cp) == UTF8PROC_CATEGORY_LO;
@@ -109,18 +109,57 @@ static int is_persian_letter(int32_t cp)
            category(cp) == UTF8PROC_CATEGORY_LO;
 }
 
-static int is_latin_letter(int32_t cp)
+static int is_latin_letter_slow(int32_t cp)
 {
     if (cp < 0x80)
         return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
     return ((cp >= 0x00C0 && cp <= 0x02AF) || (cp >= 0x1E00 && cp <= 0x1EFF)) &&
-           is_letter(cp);
+           is_letter_slow(cp);
 }
 
-static int is_cyrillic_or_greek_letter(int32_t cp)
+static int is_cyrillic_or_greek_letter_slow(int32_t cp)
 {
     return ((cp >= 0x0370 && cp <= 0x052F) || (cp >= 0x1F00 && cp <= 0x1FFF)) &&
-           is_letter(cp);
+           is_letter_slow(cp);
+}
+
+/* The same classes for U+0000–U+06FF (ASCII, Latin, Greek, Cyrillic, the
+ * Arabic block: nearly every code point of our comments) from one table,
+ * filled once by fill_arabic_cache from the _slow functions above. The fold
+ * asks several of these per code point in several passes. */
+#define CLASS_TABLE_END 0x0700
+enum {
+    CLASS_LETTER = 1, CLASS_NUMBER = 2, CLASS_MARK = 4, CLASS_ARABIC_LETTER = 8,
+    CLASS_LATIN = 16, CLASS_CYRGREEK = 32,
+};
+static unsigned char class_table[CLASS_TABLE_END];
+
+static void fill_class_table(void)
+{
+    for (int32_t cp = 0; cp < CLASS_TABLE_END; cp++)
+        class_table[cp] = (unsigned char)((is_letter_slow(cp) ? CLASS_LETTER : 0) |
+                                          (is_number_slow(cp) ? CLASS_NUMBER : 0) |
+                                          (is_mark_slow(cp) ? CLASS_MARK : 0) |
+                                          (is_arabic_letter_slow(cp) ? CLASS_ARABIC_LETTER : 0) |
+                                          (is_latin_letter_slow(cp) ? CLASS_LATIN : 0) |
+                                          (is_cyrillic_or_greek_letter_slow(cp) ? CLASS_CYRGREEK : 0));
+}
+
+static inline int has_class(int32_t cp, unsigned bit, int (*slow)(int32_t))
+{
+    if (cp >= 0 && cp < CLASS_TABLE_END)
+        return (class_table[cp] & bit) != 0;
+    return slow(cp);
+}
+
+static int is_letter(int32_t cp) { return has_class(cp, CLASS_LETTER, is_letter_slow); }
+static int is_number(int32_t cp) { return has_class(cp, CLASS_NUMBER, is_number_slow); }
+static int is_mark(int32_t cp) { return has_class(cp, CLASS_MARK, is_mark_slow); }
+static int is_arabic_letter(int32_t cp) { return has_class(cp, CLASS_ARABIC_LETTER, is_arabic_letter_slow); }
+static int is_latin_letter(int32_t cp) { return has_class(cp, CLASS_LATIN, is_latin_letter_slow); }
+static int is_cyrillic_or_greek_letter(int32_t cp)
+{
+    return has_class(cp, CLASS_CYRGREEK, is_cyrillic_or_greek_letter_slow);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -771,6 +810,7 @@ static void fill_arabic_cache(void)
         arabic_category[cp - 0x0600] = (unsigned char)prop->category;
         arabic_ignorable[cp - 0x0600] = (unsigned char)prop->ignorable;
     }
+    fill_class_table();     /* after arabic_category: the _slow functions read it */
     for (int32_t cp = ARABIC_CACHE_LO; cp <= ARABIC_CACHE_HI; cp++) {
         int32_t buf[8];
         int boundclass = UTF8PROC_BOUNDCLASS_START;
