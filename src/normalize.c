@@ -672,8 +672,8 @@ static size_t s2b_context(const int32_t *in, size_t n, int32_t *out,
  * code point, or CP_DELETE. */
 static int32_t premap(int32_t cp)
 {
-    if (cp < 0x80)
-        return cp;
+    if (cp < 0x80 || (cp >= 0x0621 && cp <= 0x064A && cp != TATWEEL))
+        return cp;          /* ASCII and the Arabic letters: most of a comment */
     if (cp == TATWEEL)
         return CP_DELETE;
     if ((cp >= 0xFE70 && cp <= 0xFE7F) || (cp >= 0xFC5E && cp <= 0xFC63) ||
@@ -1299,23 +1299,84 @@ static int set_view(struct norm_text *t, enum norm_view v, const int32_t *cp, si
     return t->view[v] ? 0 : -1;
 }
 
+/* The code-point buffers of one fold, kept per thread between folds: three
+ * large malloc/free pairs per comment were a visible share of a request.
+ * Freed by the thread-specific-data destructor when the thread ends; a
+ * buffer grown past SCRATCH_KEEP is given back after the fold. */
+#define SCRATCH_KEEP (256 * 1024)
+struct fold_scratch {
+    struct cpbuf decoded, expanded, folded, view;
+};
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok;
+
+static void scratch_destroy(void *p)
+{
+    struct fold_scratch *s = p;
+    free(s->decoded.cp);
+    free(s->expanded.cp);
+    free(s->folded.cp);
+    free(s->view.cp);
+    free(s);
+}
+
+static void scratch_key_create(void)
+{
+    scratch_key_ok = pthread_key_create(&scratch_key, scratch_destroy) == 0;
+}
+
+/* The calling thread's buffers, empty (len 0); NULL when out of memory. */
+static struct fold_scratch *scratch_take(void)
+{
+    pthread_once(&scratch_once, scratch_key_create);
+    if (!scratch_key_ok)
+        return NULL;
+    struct fold_scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s || pthread_setspecific(scratch_key, s) != 0) {
+            free(s);
+            return NULL;
+        }
+    }
+    s->decoded.len = s->expanded.len = s->folded.len = s->view.len = 0;
+    return s;
+}
+
+static void scratch_trim(struct cpbuf *b)
+{
+    if (b->cap * sizeof(int32_t) > SCRATCH_KEEP) {
+        free(b->cp);
+        b->cp = NULL;
+        b->cap = 0;
+    }
+}
+
+static void scratch_give_back(struct fold_scratch *s)
+{
+    scratch_trim(&s->decoded);
+    scratch_trim(&s->expanded);
+    scratch_trim(&s->folded);
+    scratch_trim(&s->view);
+}
+
 /* Fold text into the views whose bit is set in want (1u << view). Returns 0,
  * or -1 on allocation failure with out emptied. */
 static int norm_build(struct norm_text *out, const char *text, size_t len,
                       int html, unsigned want)
 {
-    int32_t *decoded = NULL, *expanded = NULL, *scratch = NULL;
-    struct cpbuf folded = { NULL, 0, 0 };
     int rc = -1;
 
     pthread_once(&arabic_cache_once, fill_arabic_cache);
     memset(out, 0, sizeof *out);
-    if (len >= SIZE_MAX / sizeof(int32_t) - 1)
+    struct fold_scratch *sc = scratch_take();
+    if (!sc || len >= SIZE_MAX / sizeof(int32_t) - 1)
         goto out;
 
-    decoded = malloc((len + 1) * sizeof(int32_t));
-    if (!decoded)
+    if (cpbuf_reserve(&sc->decoded, len + 1) < 0)
         goto out;
+    int32_t *decoded = sc->decoded.cp;
     size_t n = s0_decode(text, len, decoded, &out->flags);
     if ((want & (1u << VIEW_RAW)) && set_view(out, VIEW_RAW, decoded, n) < 0)
         goto out;
@@ -1330,48 +1391,44 @@ static int norm_build(struct norm_text *out, const char *text, size_t len,
     size_t m = s2b_size(decoded, n);
     int32_t *pre = decoded;
     if (m != n) {
-        expanded = malloc(m * sizeof(int32_t));
-        if (!expanded)
+        if (cpbuf_reserve(&sc->expanded, m) < 0)
             goto out;
-        pre = expanded;
+        pre = sc->expanded.cp;
     }
     unsigned fillers = 0;
     m = s2b_context(decoded, n, pre, &fillers);
     out->flags.foreign_marks += fillers;
 
-    if (s2_s4_fold(pre, m, &folded, &out->flags) < 0)
-        goto out;
-    free(decoded);
-    free(expanded);
-    decoded = expanded = NULL;
-
-    n = s5_s9_map(folded.cp, folded.len, &out->flags);
-    n = s8_s10_collapse(folded.cp, n);
-    out->flags.mixed_script = count_mixed_script(folded.cp, n);
-    out->flags.spaced_letters = count_spaced_letters(folded.cp, n);
-    if ((want & (1u << VIEW_NORM)) && set_view(out, VIEW_NORM, folded.cp, n) < 0)
+    struct cpbuf *folded = &sc->folded;
+    if (s2_s4_fold(pre, m, folded, &out->flags) < 0)
         goto out;
 
+    n = s5_s9_map(folded->cp, folded->len, &out->flags);
+    n = s8_s10_collapse(folded->cp, n);
+    out->flags.mixed_script = count_mixed_script(folded->cp, n);
+    out->flags.spaced_letters = count_spaced_letters(folded->cp, n);
+    if ((want & (1u << VIEW_NORM)) && set_view(out, VIEW_NORM, folded->cp, n) < 0)
+        goto out;
+
+    int32_t *scratch = NULL;
     if (want & ((1u << VIEW_SQUASH) | (1u << VIEW_RASM) | (1u << VIEW_SKEL))) {
-        scratch = malloc((n + 1) * sizeof(int32_t));
-        if (!scratch)
+        if (cpbuf_reserve(&sc->view, n + 1) < 0)
             goto out;
+        scratch = sc->view.cp;
     }
     if ((want & (1u << VIEW_SQUASH)) &&
-        set_view(out, VIEW_SQUASH, scratch, view_squash(folded.cp, n, scratch)) < 0)
+        set_view(out, VIEW_SQUASH, scratch, view_squash(folded->cp, n, scratch)) < 0)
         goto out;
     if ((want & (1u << VIEW_RASM)) &&
-        set_view(out, VIEW_RASM, scratch, view_rasm(folded.cp, n, scratch)) < 0)
+        set_view(out, VIEW_RASM, scratch, view_rasm(folded->cp, n, scratch)) < 0)
         goto out;
     if ((want & (1u << VIEW_SKEL)) &&
-        set_view(out, VIEW_SKEL, scratch, view_skel(folded.cp, n, scratch)) < 0)
+        set_view(out, VIEW_SKEL, scratch, view_skel(folded->cp, n, scratch)) < 0)
         goto out;
     rc = 0;
 out:
-    free(decoded);
-    free(expanded);
-    free(folded.cp);
-    free(scratch);
+    if (sc)
+        scratch_give_back(sc);
     if (rc < 0)
         norm_text_free(out);
     return rc;
