@@ -137,7 +137,7 @@ char *spool_encode(const struct store_submission *sub, size_t *len)
     }
     memcpy(rec, MAGIC, 4);
     put32(rec + 4, (uint32_t)(total - HEADER));
-    put32(rec + 8, (uint32_t)spool_crc32(rec + HEADER, total - HEADER));
+    put32(rec + 8, 0);      /* the checksum: spool_append seals the record */
     *len = total;
     return rec;
 }
@@ -383,8 +383,13 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-int spool_append(struct spool *sp, const char *rec, size_t len, char *err, size_t errlen)
+int spool_append(struct spool *sp, char *rec, size_t len, char *err, size_t errlen)
 {
+    if (len < HEADER) {
+        snprintf(err, errlen, "not a spool record");
+        return -1;
+    }
+    put32(rec + 8, (uint32_t)spool_crc32(rec + HEADER, len - HEADER));
     if (sp->fd < 0 && open_file(sp) < 0) {
         snprintf(err, errlen, "%.280s", sp->why);
         return -1;

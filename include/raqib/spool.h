@@ -38,11 +38,15 @@ void spool_free(struct spool *sp);
 
 /* A submission as one spool record (header + payload), malloc'd; NULL on
  * OOM. The flood keys are dropped: a comment accepted during an outage was
- * promised, and a replay must not turn it into a 429 nobody sees. */
+ * promised, and a replay must not turn it into a 429 nobody sees. Every
+ * submission is encoded before it goes to Redis (its fields do not outlive
+ * the request), but the checksum is left to spool_append: nearly every
+ * record is thrown away unwritten. */
 char *spool_encode(const struct store_submission *sub, size_t *len);
 
-/* Append a record made by spool_encode and fsync it. 0, or -1 with why in err. */
-int spool_append(struct spool *sp, const char *rec, size_t len, char *err, size_t errlen);
+/* Seal (checksum) a record made by spool_encode, append it and fsync it. 0,
+ * or -1 with why in err. */
+int spool_append(struct spool *sp, char *rec, size_t len, char *err, size_t errlen);
 
 /* Start replaying if the store is ready and records wait (the store's
  * ready hook calls this). */
