@@ -271,6 +271,36 @@ static int rule_eval(struct eval *e, const struct ruleset *rs, size_t i, int *fi
     return 1;
 }
 
+/* Scan every text that gates rules (prefilter.h) and return the rules worth
+ * visiting, one bit each, or NULL for all of them. With many rules most
+ * are never visited: the cost follows the candidates, not the rule count. */
+static const uint64_t *rules_to_visit(struct eval *e)
+{
+    int field, view;
+    for (size_t i = 0; prefilter_gate_text(&e->pf, i, &field, &view); i++) {
+        size_t len;
+        const char *s = field == RULE_FIELD_FLAGS ? flags_text(e, &len) : field_view(e, field, view, &len);
+        if (!s)
+            return NULL;
+        prefilter_scan(&e->pf, field, view, s, len);
+    }
+    return prefilter_rules(&e->pf);
+}
+
+/* The first rule index >= i to visit (n when none is left). */
+static size_t next_rule(const uint64_t *visit, size_t i, size_t n)
+{
+    if (!visit)
+        return i;
+    while (i < n) {
+        uint64_t w = visit[i / 64] >> (i % 64);
+        if (w)
+            return i + (size_t)__builtin_ctzll(w);
+        i = (i / 64 + 1) * 64;
+    }
+    return n;
+}
+
 int engine_score(const struct ruleset *rs, const struct comment *c,
                  const struct engine_signals *sig, struct verdict *out,
                  char *err, size_t errlen)
@@ -283,7 +313,8 @@ int engine_score(const struct ruleset *rs, const struct comment *c,
     if (!(e.s = scratch_get()))
         goto out;
     prefilter_begin(&e.pf, ruleset_prefilter(rs));
-    for (size_t i = 0; i < n; i++) {
+    const uint64_t *visit = rules_to_visit(&e);
+    for (size_t i = next_rule(visit, 0, n); i < n; i = next_rule(visit, i + 1, n)) {
         int field = 0, hit = rule_eval(&e, rs, i, &field);
         if (hit < 0)
             goto out;

@@ -60,6 +60,16 @@ struct prefilter {
     struct pf_cond *conds;     /* per flat condition */
     size_t nslots;
     struct prefilter_counts counts;
+    /* Gates: a rule whose first plain condition (positive, one named field,
+     * in a database) has no candidate cannot hit, so the engine need not
+     * visit it. gate_rule[slot] is the rule a slot gates (-1: none);
+     * ungated has a bit for every rule without a gate, which always runs;
+     * gate_texts lists the (field slot, view) texts holding gates. */
+    long *gate_rule;
+    uint64_t *ungated;
+    size_t nrules;
+    struct { unsigned char fs, view; } gate_texts[NFIELDS * VIEW_COUNT];
+    size_t ngate_texts;
 };
 
 static atomic_ulong generations = 1;
@@ -70,6 +80,8 @@ static _Thread_local hs_scratch_t *tls_scratch;
 static _Thread_local unsigned long tls_scratch_gen;
 static _Thread_local uint64_t *tls_bits;
 static _Thread_local size_t tls_nbits;
+static _Thread_local uint64_t *tls_rule_bits;
+static _Thread_local size_t tls_nrule_bits;
 
 int prefilter_available(void) { return 1; }
 
@@ -281,6 +293,44 @@ out:
     return rc;
 }
 
+/* The gate of each rule: its first condition that is positive, reads one
+ * named field (or flags) and sits in a database. */
+static int set_gates(struct prefilter *pf, const struct ruleset *rs)
+{
+    size_t nrules = ruleset_size(rs);
+    pf->nrules = nrules;
+    pf->gate_rule = malloc((pf->nslots ? pf->nslots : 1) * sizeof *pf->gate_rule);
+    pf->ungated = calloc((nrules + 63) / 64 + 1, sizeof *pf->ungated);
+    if (!pf->gate_rule || !pf->ungated)
+        return -1;
+    for (size_t s = 0; s < pf->nslots; s++)
+        pf->gate_rule[s] = -1;
+    unsigned char has_text[NFIELDS][VIEW_COUNT] = { { 0 } };
+    for (size_t i = 0; i < nrules; i++) {
+        const struct rule_cond *c;
+        size_t n = ruleset_rule_conds(rs, i, &c);
+        long gate = -1;
+        for (size_t k = 0; k < n && gate < 0; k++) {
+            const struct pf_cond *pc = &pf->conds[pf->cond_base[i] + k];
+            if (!c[k].negate && pc->slot >= 0 && !pc->any && c[k].field != RULE_FIELD_ANY)
+                gate = (long)k;
+        }
+        if (gate < 0) {
+            pf->ungated[i / 64] |= (uint64_t)1 << (i % 64);
+            continue;
+        }
+        const struct pf_cond *pc = &pf->conds[pf->cond_base[i] + (size_t)gate];
+        int fs = c[gate].field == RULE_FIELD_FLAGS ? FLAGS_SLOT : c[gate].field;
+        pf->gate_rule[pc->slot] = (long)i;
+        if (!has_text[fs][pc->view]) {
+            has_text[fs][pc->view] = 1;
+            pf->gate_texts[pf->ngate_texts].fs = (unsigned char)fs;
+            pf->gate_texts[pf->ngate_texts++].view = (unsigned char)pc->view;
+        }
+    }
+    return 0;
+}
+
 int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -372,6 +422,8 @@ int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err,
     for (int f = 0; f < NFIELDS; f++)
         for (int v = 0; v < VIEW_COUNT; v++)
             pf->counts.databases += pf->db[f][v].db != NULL;
+    if (set_gates(pf, rs) < 0)
+        goto oom;
     for (size_t x = 0; x < nx; x++)
         free(xs[x].pattern);
     free(xs);
@@ -464,6 +516,8 @@ void prefilter_free(struct prefilter *pf)
         }
     free(pf->cond_base);
     free(pf->conds);
+    free(pf->gate_rule);
+    free(pf->ungated);
     free(pf);
 }
 
@@ -524,6 +578,22 @@ static int any_reads(int f)
     return 0;
 }
 
+/* Scan the text of (field slot fs, view) once per call; a failed scan marks
+ * every condition on it a candidate. */
+static void scan_text(struct prefilter_run *run, int fs, int view, const char *s, size_t len)
+{
+    const struct prefilter *pf = run->pf;
+    uint32_t vbit = (uint32_t)1 << view;
+    if (run->scanned[fs] & vbit)
+        return;
+    const struct pf_db *d = &pf->db[fs][view];
+    struct scan_ctx ctx = { run->cand, d->slots };
+    run->scanned[fs] |= vbit;
+    if (!d->db || len > 0xffffffffu ||
+        hs_scan(d->db, s ? s : "", (unsigned)len, 0, tls_scratch, on_match, &ctx) != HS_SUCCESS)
+        run->failed[fs] |= vbit;
+}
+
 int prefilter_candidate(struct prefilter_run *run, size_t rule, size_t cond, int field,
                         const char *s, size_t len)
 {
@@ -537,18 +607,58 @@ int prefilter_candidate(struct prefilter_run *run, size_t rule, size_t cond, int
     if (fs < 0 || fs >= NFIELDS || (pc->any && !any_reads(fs)))
         return 1;
     uint32_t vbit = (uint32_t)1 << pc->view;
-    if (!(run->scanned[fs] & vbit)) {
-        const struct pf_db *d = &pf->db[fs][pc->view];
-        struct scan_ctx ctx = { run->cand, d->slots };
-        run->scanned[fs] |= vbit;
-        if (!d->db || len > 0xffffffffu ||
-            hs_scan(d->db, s ? s : "", (unsigned)len, 0, tls_scratch, on_match, &ctx) != HS_SUCCESS)
-            run->failed[fs] |= vbit;
-    }
+    scan_text(run, fs, pc->view, s, len);
     if (run->failed[fs] & vbit)
         return 1;
     unsigned slot = (unsigned)pc->slot + (pc->any ? (unsigned)fs : 0);
     return (run->cand[slot / 64] >> (slot % 64)) & 1;
+}
+
+int prefilter_gate_text(const struct prefilter_run *run, size_t i, int *field, int *view)
+{
+    const struct prefilter *pf = run->pf;
+    if (!pf || i >= pf->ngate_texts)
+        return 0;
+    int fs = pf->gate_texts[i].fs;
+    *field = fs == FLAGS_SLOT ? RULE_FIELD_FLAGS : fs;
+    *view = pf->gate_texts[i].view;
+    return 1;
+}
+
+void prefilter_scan(struct prefilter_run *run, int field, int view, const char *s, size_t len)
+{
+    int fs = field == RULE_FIELD_FLAGS ? FLAGS_SLOT : field;
+    if (run->pf && fs >= 0 && fs < NFIELDS && view >= 0 && view < VIEW_COUNT)
+        scan_text(run, fs, view, s, len);
+}
+
+const uint64_t *prefilter_rules(struct prefilter_run *run)
+{
+    const struct prefilter *pf = run->pf;
+    if (!pf)
+        return NULL;
+    for (size_t i = 0; i < pf->ngate_texts; i++) {
+        unsigned fs = pf->gate_texts[i].fs, vbit = 1u << pf->gate_texts[i].view;
+        if (!(run->scanned[fs] & vbit) || (run->failed[fs] & vbit))
+            return NULL;    /* a gate text not scanned, or a failed scan: visit every rule */
+    }
+    size_t words = (pf->nrules + 63) / 64 + 1;
+    if (tls_nrule_bits < words) {
+        uint64_t *b = realloc(tls_rule_bits, words * sizeof *b);
+        if (!b)
+            return NULL;
+        tls_rule_bits = b;
+        tls_nrule_bits = words;
+    }
+    memcpy(tls_rule_bits, pf->ungated, words * sizeof *tls_rule_bits);
+    for (size_t w = 0; w < (pf->nslots + 63) / 64; w++) {
+        for (uint64_t bits = run->cand[w]; bits; bits &= bits - 1) {
+            long r = pf->gate_rule[w * 64 + (size_t)__builtin_ctzll(bits)];
+            if (r >= 0)
+                tls_rule_bits[r / 64] |= (uint64_t)1 << (r % 64);
+        }
+    }
+    return tls_rule_bits;
 }
 
 void prefilter_thread_done(void)
@@ -559,6 +669,9 @@ void prefilter_thread_done(void)
     free(tls_bits);
     tls_bits = NULL;
     tls_nbits = 0;
+    free(tls_rule_bits);
+    tls_rule_bits = NULL;
+    tls_nrule_bits = 0;
 }
 
 #else /* no Hyperscan: nothing to build, everything is a candidate */
@@ -601,6 +714,23 @@ int prefilter_candidate(struct prefilter_run *run, size_t rule, size_t cond, int
 {
     (void)run, (void)rule, (void)cond, (void)field, (void)s, (void)len;
     return 1;
+}
+
+int prefilter_gate_text(const struct prefilter_run *run, size_t i, int *field, int *view)
+{
+    (void)run, (void)i, (void)field, (void)view;
+    return 0;
+}
+
+void prefilter_scan(struct prefilter_run *run, int field, int view, const char *s, size_t len)
+{
+    (void)run, (void)field, (void)view, (void)s, (void)len;
+}
+
+const uint64_t *prefilter_rules(struct prefilter_run *run)
+{
+    (void)run;
+    return NULL;
 }
 
 void prefilter_thread_done(void) {}

@@ -63,6 +63,19 @@ void prefilter_begin(struct prefilter_run *run, const struct prefilter *pf);
 int prefilter_candidate(struct prefilter_run *run, size_t rule, size_t cond, int field,
                         const char *s, size_t len);
 
+/* Visiting only the rules that can hit. A rule's gate is its first
+ * condition that is positive, reads one named field (or flags) and is in a
+ * database; a rule whose gate is no candidate cannot hit. The engine asks
+ * for the i-th text holding gates (0 when i is past the last, or without
+ * databases), scans each with prefilter_scan, then prefilter_rules gives one
+ * bit per rule to visit: every candidate's rule and every rule without a
+ * gate. NULL means visit them all (no databases, a gate text left unscanned,
+ * a failed scan, no memory). The bits are per-thread, valid until the next
+ * call. */
+int prefilter_gate_text(const struct prefilter_run *run, size_t i, int *field, int *view);
+void prefilter_scan(struct prefilter_run *run, int field, int view, const char *s, size_t len);
+const uint64_t *prefilter_rules(struct prefilter_run *run);
+
 /* Keep compiled databases in dir (created if missing; NULL or "" = no
  * cache), so a start or reload with rules compiled before skips the compile,
  * which takes seconds to minutes. Call once, before any load. */

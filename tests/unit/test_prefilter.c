@@ -18,7 +18,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "raqib/comment.h"
 #include "raqib/engine.h"
+#include "raqib/normalize.h"
 #include "raqib/prefilter.h"
 #include "raqib/rules.h"
 
@@ -96,7 +98,7 @@ static void write_rules(size_t n)
         if (strchr(a, '\n') || strchr(b, '\n') || strchr(a, '(') || strchr(b, '(') || strchr(a, '+') ||
             strchr(b, '+') || strcmp(a, "!") == 0 || strcmp(b, "!") == 0)
             continue;
-        switch (next() % 4) {
+        switch (next() % 6) {
         case 0:
             fprintf(f, "rule R%zu\n  match %s%s /%s|%s/%s\n  score 1\n", k++, fields[next() % 5],
                     views[next() % 5], a, b, next() % 2 ? "i" : "");
@@ -109,9 +111,17 @@ static void write_rules(size_t n)
             fprintf(f, "rule R%zu\n  match content%s /%s\\s*\\d{1,3}\\w{0,3}/\n  score 3\n", k++,
                     views[next() % 5], a);
             break;
-        default:
+        case 3:
             fprintf(f, "rule R%zu\n  match content /(?<!\\p{L})%s(?!\\p{L})/\n  unless content /%s/\n"
                     "  score -1\n", k++, a, b);
+            break;
+        case 4:     /* the gate is not the first condition */
+            fprintf(f, "rule R%zu\n  unless content%s /%s/\n  match author /%s/i\n  score 2\n", k++,
+                    views[next() % 5], b, a);
+            break;
+        default:    /* links first; the gate is on flags or content */
+            fprintf(f, "rule R%zu\n  links content >= 1\n  match %s /%s/\n  score 1\n", k++,
+                    next() % 2 ? "flags" : "content", next() % 2 ? "tatweel" : a);
             break;
         }
     }
@@ -247,12 +257,54 @@ static void test_rejected_pattern_still_runs(void **state)
     ruleset_release(hs);
 }
 
+/* With Hyperscan the engine visits only the rules that can hit: here the
+ * rule whose gate matched and the rule without a gate (links only). */
+static void test_visits_candidates_only(void **state)
+{
+    (void)state;
+    char path[128];
+    strcpy(dir, "/tmp/raqib-prefilter-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.rules", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("rule A\n  match content /foo/\n  score 1\n"
+          "rule B\n  match content /bar/\n  score 1\n"
+          "rule C\n  links content >= 1\n  score 1\n"
+          "rule D\n  unless content /zzz/\n  match content /qux/\n  score 1\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/w.txt", dir);
+    fclose(fopen(path, "w"));
+    struct ruleset *rs = load(1);
+    remove_rules();
+    struct prefilter_run run;
+    prefilter_begin(&run, ruleset_prefilter(rs));
+    int field, view;
+    struct norm_text t;
+    const char *text = "foo and more";
+    assert_int_equal(norm_text_build(&t, text, strlen(text), 1), 0);
+    for (size_t i = 0; prefilter_gate_text(&run, i, &field, &view); i++) {
+        assert_int_equal(field, CF_CONTENT);
+        prefilter_scan(&run, field, view, t.view[view], t.len[view]);
+    }
+    const uint64_t *visit = prefilter_rules(&run);
+    if (!prefilter_available()) {
+        assert_null(visit);
+    } else {
+        assert_non_null(visit);
+        assert_int_equal(visit[0] & 0xF, 0x1 | 0x4);   /* A and C; not B, not D */
+    }
+    norm_text_free(&t);
+    ruleset_release(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_verdicts_small),
         cmocka_unit_test(test_same_verdicts_many_rules),
         cmocka_unit_test(test_rejected_pattern_still_runs),
+        cmocka_unit_test(test_visits_candidates_only),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     engine_thread_done();
