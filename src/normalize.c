@@ -202,7 +202,7 @@ static int nd_value(int32_t cp)
  * (always >= 1) and sets *cp, or -1 for an invalid sequence, in which case the
  * bytes consumed are its maximal valid prefix (Unicode's "maximal subpart"),
  * so each bad sequence becomes exactly one U+FFFD. */
-static size_t utf8_decode_one(const unsigned char *s, size_t len, int32_t *cp)
+static inline size_t utf8_decode_one(const unsigned char *s, size_t len, int32_t *cp)
 {
     unsigned char b = s[0];
     size_t need;
@@ -329,17 +329,31 @@ static int is_dropped_control(int32_t cp)
            (cp >= 0x7F && cp <= 0x9F);
 }
 
+/* What s0_decode saw, so that later passes with nothing to do are skipped:
+ * most comments have no markup, no tatweel and nothing above U+10FF. */
+struct s0_seen {
+    int markup;         /* '&' or '<': S1 may change something */
+    int s2b;            /* tatweel, ہ/ھ, or a code point S2b expands */
+    int32_t max_cp;     /* below U+1100 nothing decomposes to Hangul jamo */
+};
+
 /* S0: text -> code points in out (room for len of them). Invalid UTF-8 becomes
  * U+FFFD, controls go (VT and FF become SPACE), CR LF and CR become LF.
  * Returns the count. */
 static size_t s0_decode(const char *text, size_t len, int32_t *out,
-                        struct norm_flags *flags)
+                        struct norm_flags *flags, struct s0_seen *seen)
 {
     const unsigned char *p = (const unsigned char *)text;
     size_t i = 0, n = 0;
-    int32_t cp;
+    int32_t cp, max_cp = 0;
 
     while (i < len) {
+        if (p[i] >= 0x20 && p[i] < 0x7F) {     /* printable ASCII: as it is */
+            cp = p[i++];
+            seen->markup |= cp == '&' || cp == '<';
+            out[n++] = cp;
+            continue;
+        }
         i += utf8_decode_one(p + i, len - i, &cp);
         if (cp < 0) {
             flags->bad_utf8++;
@@ -353,8 +367,12 @@ static size_t s0_decode(const char *text, size_t len, int32_t *out,
         } else if (is_dropped_control(cp)) {
             continue;
         }
+        if (cp > max_cp)
+            max_cp = cp;
+        seen->s2b |= cp == TATWEEL || cp == 0x06C1 || cp == 0x06BE || cp >= 0x24EB;
         out[n++] = cp;
     }
+    seen->max_cp = max_cp;
     return n;
 }
 
@@ -839,7 +857,7 @@ static int has_hangul_jamo(const int32_t *cp, size_t n)
 /* S2–S4: pre-map, then NFKC_Casefold with ignorables and marks removed, into
  * out (which starts empty). Returns 0 or -1 on allocation failure. */
 static int s2_s4_fold(const int32_t *in, size_t n, struct cpbuf *out,
-                      struct norm_flags *f)
+                      struct norm_flags *f, int maybe_hangul)
 {
     struct scan_state st = { ' ', 0, 0 };
     int boundclass = UTF8PROC_BOUNDCLASS_START;
@@ -885,7 +903,7 @@ static int s2_s4_fold(const int32_t *in, size_t n, struct cpbuf *out,
      * so canonical ordering is a no-op; only composition of Hangul jamo
      * (which decomposition produced from syllables) remains: skip the pass
      * when there are none, as in every Arabic or Latin comment. */
-    if (!has_hangul_jamo(out->cp, out->len))
+    if (!maybe_hangul || !has_hangul_jamo(out->cp, out->len))
         return 0;
     utf8proc_ssize_t len = utf8proc_normalize_utf32(out->cp, (utf8proc_ssize_t)out->len,
                                                     UTF8PROC_STABLE | UTF8PROC_COMPOSE);
@@ -1377,7 +1395,8 @@ static int norm_build(struct norm_text *out, const char *text, size_t len,
     if (cpbuf_reserve(&sc->decoded, len + 1) < 0)
         goto out;
     int32_t *decoded = sc->decoded.cp;
-    size_t n = s0_decode(text, len, decoded, &out->flags);
+    struct s0_seen seen = { 0, 0, 0 };
+    size_t n = s0_decode(text, len, decoded, &out->flags, &seen);
     if ((want & (1u << VIEW_RAW)) && set_view(out, VIEW_RAW, decoded, n) < 0)
         goto out;
     if (!(want & ~(1u << VIEW_RAW))) {
@@ -1385,22 +1404,28 @@ static int norm_build(struct norm_text *out, const char *text, size_t len,
         goto out;
     }
 
-    if (html)
+    if (html && seen.markup) {
         n = s1_html(decoded, n);
-
-    size_t m = s2b_size(decoded, n);
-    int32_t *pre = decoded;
-    if (m != n) {
-        if (cpbuf_reserve(&sc->expanded, m) < 0)
-            goto out;
-        pre = sc->expanded.cp;
+        seen.s2b = 1;               /* a reference may have made anything */
+        seen.max_cp = 0x10FFFF;
     }
-    unsigned fillers = 0;
-    m = s2b_context(decoded, n, pre, &fillers);
-    out->flags.foreign_marks += fillers;
+
+    int32_t *pre = decoded;
+    size_t m = n;
+    if (seen.s2b) {
+        m = s2b_size(decoded, n);
+        if (m != n) {
+            if (cpbuf_reserve(&sc->expanded, m) < 0)
+                goto out;
+            pre = sc->expanded.cp;
+        }
+        unsigned fillers = 0;
+        m = s2b_context(decoded, n, pre, &fillers);
+        out->flags.foreign_marks += fillers;
+    }
 
     struct cpbuf *folded = &sc->folded;
-    if (s2_s4_fold(pre, m, folded, &out->flags) < 0)
+    if (s2_s4_fold(pre, m, folded, &out->flags, seen.max_cp >= 0x1100) < 0)
         goto out;
 
     n = s5_s9_map(folded->cp, folded->len, &out->flags);
