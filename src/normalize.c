@@ -865,7 +865,8 @@ static int s2_s4_fold(const int32_t *in, size_t n, struct cpbuf *out,
     if (cpbuf_reserve(out, n + n / 4 + 16) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        count_flags(&st, in[i], f);
+        if (f)
+            count_flags(&st, in[i], f);
         int32_t cp = premap(in[i]);
         if (cp == CP_DELETE)
             continue;
@@ -1425,13 +1426,16 @@ static int norm_build(struct norm_text *out, const char *text, size_t len,
     }
 
     struct cpbuf *folded = &sc->folded;
-    if (s2_s4_fold(pre, m, folded, &out->flags, seen.max_cp >= 0x1100) < 0)
+    int flags = (want & NORM_WANT_FLAGS) != 0;
+    if (s2_s4_fold(pre, m, folded, flags ? &out->flags : NULL, seen.max_cp >= 0x1100) < 0)
         goto out;
 
     n = s5_s9_map(folded->cp, folded->len, &out->flags);
     n = s8_s10_collapse(folded->cp, n);
-    out->flags.mixed_script = count_mixed_script(folded->cp, n);
-    out->flags.spaced_letters = count_spaced_letters(folded->cp, n);
+    if (flags) {
+        out->flags.mixed_script = count_mixed_script(folded->cp, n);
+        out->flags.spaced_letters = count_spaced_letters(folded->cp, n);
+    }
     if ((want & (1u << VIEW_NORM)) && set_view(out, VIEW_NORM, folded->cp, n) < 0)
         goto out;
 
@@ -1461,13 +1465,13 @@ out:
 
 int norm_text_build(struct norm_text *out, const char *text, size_t len, int html)
 {
-    return norm_build(out, text, len, html, (1u << VIEW_COUNT) - 1);
+    return norm_build(out, text, len, html, ((1u << VIEW_COUNT) - 1) | NORM_WANT_FLAGS);
 }
 
 int norm_text_build_views(struct norm_text *out, const char *text, size_t len, int html,
                           unsigned want)
 {
-    return norm_build(out, text, len, html, want & ((1u << VIEW_COUNT) - 1));
+    return norm_build(out, text, len, html, want & (((1u << VIEW_COUNT) - 1) | NORM_WANT_FLAGS));
 }
 
 void norm_text_free(struct norm_text *t)

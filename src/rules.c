@@ -1079,7 +1079,7 @@ static void prefilter_ready(void *arg, struct prefilter *pf)
 
 /* Record which views of which fields the conditions read (ruleset.views).
  * `any` reads every field; the flags pseudo-field needs the fold of content
- * and author, where its counts come from; links read the raw bytes. */
+ * and author with their counts (NORM_WANT_FLAGS); links read the raw bytes. */
 static void note_views(struct ruleset *rs)
 {
     for (size_t i = 0; i < rs->n; i++) {
@@ -1088,8 +1088,8 @@ static void note_views(struct ruleset *rs)
             if (c->kind == RULE_COND_LINKS)
                 continue;
             if (c->field == RULE_FIELD_FLAGS) {
-                rs->views[CF_CONTENT] |= 1u << VIEW_NORM;
-                rs->views[CF_AUTHOR] |= 1u << VIEW_NORM;
+                rs->views[CF_CONTENT] |= (1u << VIEW_NORM) | NORM_WANT_FLAGS;
+                rs->views[CF_AUTHOR] |= (1u << VIEW_NORM) | NORM_WANT_FLAGS;
             } else if (c->field == RULE_FIELD_ANY) {
                 for (int f = 0; f < CF_COUNT; f++)
                     rs->views[f] |= 1u << c->view;

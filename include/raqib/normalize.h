@@ -44,10 +44,12 @@ struct norm_text {
 int norm_text_build(struct norm_text *out, const char *text, size_t len, int html);
 
 /* Like norm_text_build, but only the views whose bit (1u << view) is set in
- * want are encoded; the others stay NULL. The flags are complete whenever
- * want holds a view other than raw (they are counted along the fold). The
- * engine asks for the views its rules read: each view is a UTF-8 encoding
- * pass and an allocation. */
+ * want are encoded; the others stay NULL. The evasion flags are counted
+ * only when want also holds NORM_WANT_FLAGS and a view other than raw
+ * (they are counted along the fold); otherwise only bad_utf8 is. The engine
+ * asks for what its rules read: each view is a UTF-8 encoding pass and an
+ * allocation, and the flags three more passes. */
+#define NORM_WANT_FLAGS (1u << VIEW_COUNT)
 int norm_text_build_views(struct norm_text *out, const char *text, size_t len, int html,
                           unsigned want);
 

@@ -90,7 +90,8 @@ const struct prefilter *ruleset_prefilter(const struct ruleset *rs);
 int ruleset_prefilter_wait(const struct ruleset *rs, double seconds);
 
 /* The views (bits 1u << enum norm_view) that some condition reads from
- * comment field `field`; 0 when none does. */
+ * comment field `field`, plus NORM_WANT_FLAGS on content and author when a
+ * rule reads the flags pseudo-field; 0 when nothing is read. */
 unsigned ruleset_field_views(const struct ruleset *rs, int field);
 
 /* Name of a rule field ("content", "any", "flags", …). */

@@ -274,8 +274,8 @@ static void test_field_views(void **state)
         fail_msg("%s", err);
     unsigned skel = 1u << VIEW_SKEL, norm = 1u << VIEW_NORM;
     assert_int_equal(ruleset_field_views(rs, CF_CONTENT),
-                     (1u << VIEW_SQUASH) | (1u << VIEW_RASM) | norm | skel);
-    assert_int_equal(ruleset_field_views(rs, CF_AUTHOR), norm | skel);
+                     (1u << VIEW_SQUASH) | (1u << VIEW_RASM) | norm | skel | NORM_WANT_FLAGS);
+    assert_int_equal(ruleset_field_views(rs, CF_AUTHOR), norm | skel | NORM_WANT_FLAGS);
     assert_int_equal(ruleset_field_views(rs, CF_URL), skel);
     assert_int_equal(ruleset_field_views(rs, CF_EMAIL), skel);
     assert_int_equal(ruleset_field_views(rs, -1), 0);
