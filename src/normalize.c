@@ -821,6 +821,8 @@ struct folded {
 static struct folded arabic_cache[ARABIC_CACHE_HI - ARABIC_CACHE_LO + 1];
 static pthread_once_t arabic_cache_once = PTHREAD_ONCE_INIT;
 
+static void fill_plain_table(void);
+
 static void fill_arabic_cache(void)
 {
     for (int32_t cp = 0x0600; cp <= 0x06FF; cp++) {
@@ -842,6 +844,7 @@ static void fill_arabic_cache(void)
         for (utf8proc_ssize_t k = 0; k < r; k++)
             e->cp[k] = buf[k];
     }
+    fill_plain_table();     /* from the cache above */
 }
 
 /* 1 when cp[0..n) holds a Hangul jamo that canonical composition could join. */
@@ -1318,6 +1321,97 @@ static int set_view(struct norm_text *t, enum norm_view v, const int32_t *cp, si
     return t->view[v] ? 0 : -1;
 }
 
+/* ------------------------------------------------------------------------ */
+/* The fast fold for plain text                                              */
+
+/* What S2–S9 make of each code point of U+0600–U+06FF on its own: 0 to 2
+ * code points, or n = -1 where the general fold must look (tatweel and the
+ * S2b letters, which depend on their neighbours, and anything utf8proc
+ * would expand further). Filled once by fill_arabic_cache from the very
+ * functions the general fold calls. */
+struct plain_map {
+    signed char n;
+    int32_t cp[2];
+};
+static struct plain_map plain_table[0x100];
+
+static void fill_plain_table(void)
+{
+    for (int32_t cp = 0x0600; cp <= 0x06FF; cp++) {
+        struct plain_map *m = &plain_table[cp - 0x0600];
+        m->n = -1;
+        if (cp == TATWEEL || cp == 0x06C1 || cp == 0x06BE)
+            continue;
+        int32_t pre = premap(cp);
+        if (pre == CP_DELETE) {
+            m->n = 0;
+            continue;
+        }
+        if (pre < 0x80) {
+            m->n = 1;
+            m->cp[0] = pre;
+            continue;
+        }
+        if (pre < ARABIC_CACHE_LO || pre > ARABIC_CACHE_HI || arabic_cache[pre - ARABIC_CACHE_LO].n > 2)
+            continue;
+        const struct folded *e = &arabic_cache[pre - ARABIC_CACHE_LO];
+        int n = 0, ok = 1;
+        for (unsigned k = 0; k < e->n; k++) {
+            int32_t f = e->cp[k];
+            if (f < 0x0600 || f > 0x06FF || f == TATWEEL) {
+                ok = 0;
+                break;
+            }
+            f = arabic_fold(f);
+            if (f != CP_DELETE)
+                m->cp[n++] = f;
+        }
+        if (ok)
+            m->n = (signed char)n;
+    }
+}
+
+/* S0–S9 in one pass over the bytes, for the text most comments are: printable
+ * ASCII, LF, TAB and U+0600–U+06FF without tatweel or ہ/ھ (the S2b context
+ * letters). Each code point then goes through the same steps as in the
+ * general fold (S2 premap, the S3–S4 cache, S6 arabic_fold, S7–S9 for
+ * ASCII), with nothing to look at around it. Writes the code points S8/S10
+ * will collapse into out and returns 1, or returns 0 (out's content then
+ * undefined) for anything else, and norm_build takes the general path: bad
+ * UTF-8, other scripts, controls, CR, markup when html, and whenever the
+ * evasion flags are wanted. normalize's unit test and fuzz target check
+ * that both paths agree. */
+static int fold_plain(const char *text, size_t len, int html, struct cpbuf *out)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    if (cpbuf_reserve(out, len + 1) < 0)
+        return 0;
+    int32_t *w = out->cp;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = p[i];
+        if (b < 0x80) {
+            if (b >= 'A' && b <= 'Z')
+                *w++ = b + 32;
+            else if ((b >= 0x20 && b < 0x7F && !(html && (b == '&' || b == '<'))) || b == '\n')
+                *w++ = b;
+            else if (b == '\t')
+                *w++ = ' ';
+            else
+                return 0;
+            continue;
+        }
+        if (b < 0xD8 || b > 0xDB || i + 1 >= len || (p[i + 1] & 0xC0) != 0x80)
+            return 0;
+        const struct plain_map *e = &plain_table[(((b & 0x1F) << 6) | (p[++i] & 0x3F)) - 0x0600];
+        if (e->n < 0)
+            return 0;
+        for (int k = 0; k < e->n; k++)
+            *w++ = e->cp[k];
+    }
+    out->len = (size_t)(w - out->cp);
+    return 1;
+}
+
 /* The code-point buffers of one fold, kept per thread between folds: three
  * large malloc/free pairs per comment were a visible share of a request.
  * Freed by the thread-specific-data destructor when the thread ends; a
@@ -1380,6 +1474,26 @@ static void scratch_give_back(struct fold_scratch *s)
     scratch_trim(&s->view);
 }
 
+/* Encode the folded views of want from sc->folded (n code points of norm). */
+static int encode_views(struct norm_text *out, unsigned want, struct fold_scratch *sc, size_t n)
+{
+    const int32_t *norm = sc->folded.cp;
+    if ((want & (1u << VIEW_NORM)) && set_view(out, VIEW_NORM, norm, n) < 0)
+        return -1;
+    if (!(want & ((1u << VIEW_SQUASH) | (1u << VIEW_RASM) | (1u << VIEW_SKEL))))
+        return 0;
+    if (cpbuf_reserve(&sc->view, n + 1) < 0)
+        return -1;
+    int32_t *scratch = sc->view.cp;
+    if ((want & (1u << VIEW_SQUASH)) && set_view(out, VIEW_SQUASH, scratch, view_squash(norm, n, scratch)) < 0)
+        return -1;
+    if ((want & (1u << VIEW_RASM)) && set_view(out, VIEW_RASM, scratch, view_rasm(norm, n, scratch)) < 0)
+        return -1;
+    if ((want & (1u << VIEW_SKEL)) && set_view(out, VIEW_SKEL, scratch, view_skel(norm, n, scratch)) < 0)
+        return -1;
+    return 0;
+}
+
 /* Fold text into the views whose bit is set in want (1u << view). Returns 0,
  * or -1 on allocation failure with out emptied. */
 static int norm_build(struct norm_text *out, const char *text, size_t len,
@@ -1392,6 +1506,15 @@ static int norm_build(struct norm_text *out, const char *text, size_t len,
     struct fold_scratch *sc = scratch_take();
     if (!sc || len >= SIZE_MAX / sizeof(int32_t) - 1)
         goto out;
+
+    int flags = (want & NORM_WANT_FLAGS) != 0;
+    struct cpbuf *folded = &sc->folded;
+    if (!flags && !(want & (1u << VIEW_RAW)) && fold_plain(text, len, html, folded)) {
+        size_t n = s8_s10_collapse(folded->cp, folded->len);
+        rc = encode_views(out, want, sc, n);
+        goto out;
+    }
+    folded->len = 0;
 
     if (cpbuf_reserve(&sc->decoded, len + 1) < 0)
         goto out;
@@ -1425,34 +1548,17 @@ static int norm_build(struct norm_text *out, const char *text, size_t len,
         out->flags.foreign_marks += fillers;
     }
 
-    struct cpbuf *folded = &sc->folded;
-    int flags = (want & NORM_WANT_FLAGS) != 0;
     if (s2_s4_fold(pre, m, folded, flags ? &out->flags : NULL, seen.max_cp >= 0x1100) < 0)
         goto out;
 
-    n = s5_s9_map(folded->cp, folded->len, &out->flags);
+    struct norm_flags unwanted = { 0 };     /* counts nobody asked for */
+    n = s5_s9_map(folded->cp, folded->len, flags ? &out->flags : &unwanted);
     n = s8_s10_collapse(folded->cp, n);
     if (flags) {
         out->flags.mixed_script = count_mixed_script(folded->cp, n);
         out->flags.spaced_letters = count_spaced_letters(folded->cp, n);
     }
-    if ((want & (1u << VIEW_NORM)) && set_view(out, VIEW_NORM, folded->cp, n) < 0)
-        goto out;
-
-    int32_t *scratch = NULL;
-    if (want & ((1u << VIEW_SQUASH) | (1u << VIEW_RASM) | (1u << VIEW_SKEL))) {
-        if (cpbuf_reserve(&sc->view, n + 1) < 0)
-            goto out;
-        scratch = sc->view.cp;
-    }
-    if ((want & (1u << VIEW_SQUASH)) &&
-        set_view(out, VIEW_SQUASH, scratch, view_squash(folded->cp, n, scratch)) < 0)
-        goto out;
-    if ((want & (1u << VIEW_RASM)) &&
-        set_view(out, VIEW_RASM, scratch, view_rasm(folded->cp, n, scratch)) < 0)
-        goto out;
-    if ((want & (1u << VIEW_SKEL)) &&
-        set_view(out, VIEW_SKEL, scratch, view_skel(folded->cp, n, scratch)) < 0)
+    if (encode_views(out, want, sc, n) < 0)
         goto out;
     rc = 0;
 out:

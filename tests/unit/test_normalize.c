@@ -281,10 +281,50 @@ static void test_some_views(void **state)
         if ((want & NORM_WANT_FLAGS) && (want & ((1u << VIEW_COUNT) - 1) & ~(1u << VIEW_RAW)))
             assert_memory_equal(&some.flags, &all.flags, sizeof all.flags);
         else if (!(want & NORM_WANT_FLAGS))
-            assert_int_equal(some.flags.tatweel_runs + some.flags.mixed_script + some.flags.ignorables, 0);
+            assert_int_equal(some.flags.tatweel + some.flags.tatweel_runs + some.flags.mixed_script +
+                             some.flags.ignorables + some.flags.persian, 0);
         norm_text_free(&some);
     }
     norm_text_free(&all);
+}
+
+/* Plain text (ASCII and the Arabic block) takes a one-pass fold when the
+ * flags and the raw view are not wanted; random mixes of the characters on
+ * both sides of its limits must fold exactly as the general path does. */
+static void test_plain_fold_agrees(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "a", "Z", " ", "  ", "\n", "\t", "\r\n", "&amp;", "<b>", ".", "!!!", "\x7f", "\x01",
+        "ا", "أ", "إ", "آ", "ى", "ي", "ة", "ه", "ؤ", "ئ", "ء", "ك", "ی", "ک", "ٱ", "ٵ", "ٶ",
+        "ـ", "ہ", "ھ", "ۀ", "َ", "ً", "ّ", "ٰ", "ۖ", "؟", "،", "؛", "٪", "٫", "٬", "٭", "۔",
+        "٠", "٣", "۴", "۹", "\xd8\x80", "\xd8\x9c", "\xdb\x9d", "\xd8", "\xd8" "A", "é", "ß", "€",
+        "😀", "ﻻ", "قرض", "وااااتساب", "lllooove", "$$$", "٥٥٥٥",
+    };
+    const size_t npieces = sizeof pieces / sizeof pieces[0];
+    unsigned long rng = 12345;
+    char text[512];
+    for (int round = 0; round < 20000; round++) {
+        size_t n = 0, count = 1 + round % 12;
+        for (size_t k = 0; k < count; k++) {
+            rng = rng * 6364136223846793005UL + 1442695040888963407UL;
+            const char *piece = pieces[(rng >> 33) % npieces];
+            memcpy(text + n, piece, strlen(piece));
+            n += strlen(piece);
+        }
+        for (int html = 0; html <= 1; html++) {
+            struct norm_text all, some;
+            assert_int_equal(norm_text_build(&all, text, n, html), 0);
+            unsigned want = (1u << VIEW_NORM) | (1u << VIEW_SQUASH) | (1u << VIEW_RASM) | (1u << VIEW_SKEL);
+            assert_int_equal(norm_text_build_views(&some, text, n, html, want), 0);
+            for (int v = VIEW_NORM; v < VIEW_COUNT; v++)
+                if (some.len[v] != all.len[v] || memcmp(some.view[v], all.view[v], all.len[v]) != 0)
+                    fail_msg("view %d of \"%.*s\" (html %d): \"%s\" but the general fold gives \"%s\"",
+                             v, (int)n, text, html, some.view[v], all.view[v]);
+            norm_text_free(&all);
+            norm_text_free(&some);
+        }
+    }
 }
 
 /* Every Nd code point utf8proc knows folds to its ASCII digit: Nd digits come
@@ -412,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_view_names),
         cmocka_unit_test(test_some_views),
+        cmocka_unit_test(test_plain_fold_agrees),
         cmocka_unit_test(test_large_inputs),
     };
     int failed = _cmocka_run_group_tests("normalize_fold", cases, ncase, NULL, NULL);
