@@ -1,7 +1,11 @@
-/* log.c — levelled log lines on stderr, one write(2) per line.
+/* log.c — levelled log lines on stderr, one write(2) per line or per batch.
  *
  * Worker threads log concurrently; formatting into a local buffer and
- * writing it with a single call keeps lines whole. */
+ * writing it with a single call keeps lines whole. A worker thread may
+ * collect its info lines (one per request) and write them as one batch when
+ * its event loop has a moment (log_flush): one system call for many
+ * requests instead of one each. Warnings and errors are never held back:
+ * they flush what is collected, then go out at once, so order is kept. */
 #include "raqib/log.h"
 
 #include <stdarg.h>
@@ -13,6 +17,60 @@
 #include <unistd.h>
 
 static _Atomic int current_level = LOG_INFO;
+
+#define BATCH_SIZE (16 * 1024)
+#define BATCH_MAX_AGE_MS 250
+
+/* The calling thread's batch, when it collects (log_batch_begin). */
+static _Thread_local struct {
+    int on;
+    size_t len;
+    long long first_ms;     /* when the oldest line in it was made */
+    char buf[BATCH_SIZE];
+} batch;
+
+static void write_all(const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(STDERR_FILENO, p, len);
+        if (n <= 0)
+            return;     /* nowhere to report it */
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+void log_flush(void)
+{
+    if (batch.len)
+        write_all(batch.buf, batch.len);
+    batch.len = 0;
+}
+
+void log_batch_begin(void) { batch.on = 1; }
+
+void log_batch_end(void)
+{
+    log_flush();
+    batch.on = 0;
+}
+
+/* Keep an info line in the batch; 1 when it was kept. A full or old batch
+ * is written first. */
+static int batch_keep(const char *line, size_t len, long long now_ms)
+{
+    if (!batch.on)
+        return 0;
+    if (batch.len && (batch.len + len > sizeof batch.buf || now_ms - batch.first_ms > BATCH_MAX_AGE_MS))
+        log_flush();
+    if (len > sizeof batch.buf)
+        return 0;
+    if (!batch.len)
+        batch.first_ms = now_ms;
+    memcpy(batch.buf + batch.len, line, len);
+    batch.len += len;
+    return 1;
+}
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -57,6 +115,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
     if (len > sizeof line - 2)
         len = sizeof line - 2;
     line[len++] = '\n';
-    ssize_t written = write(STDERR_FILENO, line, len);
-    (void)written;
+    long long now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (level <= LOG_INFO && batch_keep(line, len, now_ms))
+        return;
+    log_flush();
+    write_all(line, len);
 }

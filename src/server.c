@@ -53,6 +53,8 @@ struct worker {
     struct webhook *webhook;  /* worker 0 only */
     struct event *wake;      /* activated by the main thread to start the drain */
     struct event *deadline;  /* drain time limit */
+    struct event *log_flush; /* writes the round's log lines, after the round's I/O */
+    int log_armed;
     int waiting;             /* requests waiting on the store */
     int unsent;              /* answers handed to evhttp, not yet written */
     int draining;
@@ -163,6 +165,26 @@ static void release(struct request_ctx *ctx)
     maybe_finish_drain(w);
 }
 
+/* The access lines of a loop round go out in one write: on_log_flush has
+ * the lowest priority, so it runs once the I/O callbacks before it are
+ * done (log.c writes a batch that is full or old by itself). */
+static void on_log_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    w->log_armed = 0;
+    log_flush();
+}
+
+static void arm_log_flush(struct worker *w)
+{
+    if (!w->log_armed) {
+        w->log_armed = 1;
+        event_active(w->log_flush, EV_TIMEOUT, 1);
+    }
+}
+
 /* Log and count the answer, then hand it to evhttp. The context lives on
  * until the answer is written (on_sent) or the connection dies. */
 static void send_answer(struct request_ctx *ctx, int status)
@@ -173,6 +195,7 @@ static void send_answer(struct request_ctx *ctx, int status)
     log_info("%s %s %d %.3fms%s%s%s", method_name(evhttp_request_get_command(ctx->req)),
              evhttp_request_get_uri(ctx->req) ? evhttp_request_get_uri(ctx->req) : "-", status, secs * 1000,
              ctx->id[0] ? " id=" : "", ctx->id, ctx->client_gone ? " (client gone)" : "");
+    arm_log_flush(w);
     if (ctx->waiting) {
         ctx->waiting = 0;
         w->waiting--;
@@ -471,7 +494,9 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    log_batch_begin();
     event_base_dispatch(w->base);
+    log_batch_end();
     engine_thread_done();   /* this thread's PCRE2 scratch */
     return NULL;
 }
@@ -481,12 +506,14 @@ static int worker_init(struct worker *w, int index, evutil_socket_t listener, ch
     const struct config *cfg = server.cfg;
     w->index = index;
     w->base = event_base_new();
-    if (!w->base)
+    /* Three priorities: everything at the default (1), the log flush after. */
+    if (!w->base || event_base_priority_init(w->base, 3) < 0)
         goto fail;
     w->http = evhttp_new(w->base);
     w->wake = event_new(w->base, -1, 0, on_wake, w);
     w->deadline = evtimer_new(w->base, on_drain_deadline, w);
-    if (!w->http || !w->wake || !w->deadline)
+    w->log_flush = event_new(w->base, -1, 0, on_log_flush, w);
+    if (!w->http || !w->wake || !w->deadline || !w->log_flush || event_priority_set(w->log_flush, 2) < 0)
         goto fail;
     /* Bodies between max_body and twice that get our own JSON 413. */
     evhttp_set_max_body_size(w->http, cfg->max_body * 2);
@@ -535,6 +562,8 @@ static void worker_free(struct worker *w)
         event_free(w->wake);
     if (w->deadline)
         event_free(w->deadline);
+    if (w->log_flush)
+        event_free(w->log_flush);
     if (w->base)
         event_base_free(w->base);
 }

@@ -1,7 +1,8 @@
 /* log.h — one logging call with levels, to stderr.
  *
  * Lines look like `2026-11-29T05:00:00.123Z info  message`; one write per
- * line so threads never interleave inside a line. Never pass secrets. */
+ * line (or per batch of whole lines) so threads never interleave inside a
+ * line. Never pass secrets. */
 #ifndef RAQIB_LOG_H
 #define RAQIB_LOG_H
 
@@ -15,6 +16,15 @@ int log_level_parse(const char *name, enum log_level *out);
 
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Batching for event-loop threads: after log_batch_begin, the calling
+ * thread's debug and info lines collect in a buffer (at most 16 KB and a
+ * quarter of a second old) until log_flush, which the loop calls when it has
+ * done its round; warnings and errors write the batch and themselves at
+ * once. log_batch_end flushes and stops collecting. */
+void log_batch_begin(void);
+void log_flush(void);
+void log_batch_end(void);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
