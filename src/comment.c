@@ -94,6 +94,10 @@ static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
             i++;
             continue;
         } else if (b >= 0xC2 && b <= 0xDF) {
+            if (i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+                i += 2;         /* the common case (Arabic, Latin-1): no more to check */
+                continue;
+            }
             n = 2;
         } else if (b >= 0xE0 && b <= 0xEF) {
             n = 3;

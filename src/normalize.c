@@ -1371,31 +1371,68 @@ static void fill_plain_table(void)
     }
 }
 
-/* S0–S9 in one pass over the bytes, for the text most comments are: printable
- * ASCII, LF, TAB and U+0600–U+06FF without tatweel or ہ/ھ (the S2b context
- * letters). Each code point then goes through the same steps as in the
- * general fold (S2 premap, the S3–S4 cache, S6 arabic_fold, S7–S9 for
- * ASCII), with nothing to look at around it. Writes the code points S8/S10
- * will collapse into out and returns 1, or returns 0 (out's content then
- * undefined) for anything else, and norm_build takes the general path: bad
- * UTF-8, other scripts, controls, CR, markup when html, and whenever the
- * evasion flags are wanted. normalize's unit test and fuzz target check
- * that both paths agree. */
+/* S8 and S10 as the code points arrive, for fold_plain: the same rules as
+ * s8_s10_collapse (white-space runs to one SPACE, or LF when they hold one,
+ * trimmed at both ends; runs of 3+ of one Arabic letter to 1, of another
+ * letter or symbol to 2), kept by remembering the previous code point and
+ * its run length instead of looking ahead. */
+struct collapse {
+    int32_t *start, *w;
+    int32_t prev;       /* the previous code point, -1 after white space */
+    size_t run;         /* how many of prev in a row */
+    int space;          /* pending white space: 1 SPACE, 2 holds an LF */
+};
+
+static inline void collapse_push(struct collapse *c, int32_t cp)
+{
+    if (cp == ' ' || cp == '\n') {
+        c->space |= cp == '\n' ? 2 : 1;
+        c->prev = -1;
+        return;
+    }
+    if (c->space) {
+        if (c->w > c->start)
+            *c->w++ = c->space & 2 ? '\n' : ' ';
+        c->space = 0;
+    }
+    if (cp == c->prev) {
+        if (++c->run >= 3 && is_elongatable(cp)) {
+            if (c->run == 3 && is_arabic_letter(cp))
+                c->w--;         /* the second one goes too: 3+ become 1 */
+            return;
+        }
+    } else {
+        c->prev = cp;
+        c->run = 1;
+    }
+    *c->w++ = cp;
+}
+
+/* S0–S10 in one pass over the bytes, for the text most comments are:
+ * printable ASCII, LF, TAB and U+0600–U+06FF without tatweel or ہ/ھ (the S2b
+ * context letters). Each code point goes through the same steps as in the
+ * general fold (S2 premap, the S3–S4 cache, S6 arabic_fold, S7–S9 for ASCII:
+ * plain_table holds their outcome), with nothing to look at around it but
+ * the S8/S10 runs (collapse_push). Writes the norm code points into out and
+ * returns 1, or returns 0 (out's content then undefined) for anything else,
+ * and norm_build takes the general path: bad UTF-8, other scripts, controls,
+ * CR, markup when html, and whenever the evasion flags are wanted.
+ * normalize's unit test and fuzz target check that both paths agree. */
 static int fold_plain(const char *text, size_t len, int html, struct cpbuf *out)
 {
     const unsigned char *p = (const unsigned char *)text;
     if (cpbuf_reserve(out, len + 1) < 0)
         return 0;
-    int32_t *w = out->cp;
+    struct collapse c = { out->cp, out->cp, -1, 0, 0 };
     for (size_t i = 0; i < len; i++) {
         unsigned char b = p[i];
         if (b < 0x80) {
             if (b >= 'A' && b <= 'Z')
-                *w++ = b + 32;
+                collapse_push(&c, b + 32);
             else if ((b >= 0x20 && b < 0x7F && !(html && (b == '&' || b == '<'))) || b == '\n')
-                *w++ = b;
+                collapse_push(&c, b);
             else if (b == '\t')
-                *w++ = ' ';
+                collapse_push(&c, ' ');
             else
                 return 0;
             continue;
@@ -1406,9 +1443,9 @@ static int fold_plain(const char *text, size_t len, int html, struct cpbuf *out)
         if (e->n < 0)
             return 0;
         for (int k = 0; k < e->n; k++)
-            *w++ = e->cp[k];
+            collapse_push(&c, e->cp[k]);
     }
-    out->len = (size_t)(w - out->cp);
+    out->len = (size_t)(c.w - out->cp);
     return 1;
 }
 
@@ -1510,8 +1547,7 @@ static int norm_build(struct norm_text *out, const char *text, size_t len,
     int flags = (want & NORM_WANT_FLAGS) != 0;
     struct cpbuf *folded = &sc->folded;
     if (!flags && !(want & (1u << VIEW_RAW)) && fold_plain(text, len, html, folded)) {
-        size_t n = s8_s10_collapse(folded->cp, folded->len);
-        rc = encode_views(out, want, sc, n);
+        rc = encode_views(out, want, sc, folded->len);
         goto out;
     }
     folded->len = 0;
