@@ -62,7 +62,7 @@ sub comment {
 my $ham_ar  = 'مقال رائع، شكرا على المعلومات المفيدة';
 my $spam_ar = 'شيخ روحاني لجلب الحبيب واتساب 00966551234567';            # scores 29: certain spam
 my $spam_en = 'Buy cheap viagra online now http://a.example http://b.example http://c.example casino bonus';
-my $spam_mid = 'Contact me on whatsapp +966551234567 for loans';          # scores 11: spam, not certain
+my $spam_mid = 'Loans on whatsapp +966551234567';                         # scores 14: spam, not certain
 
 sub get_item {
     my ($id, $token) = @_;
