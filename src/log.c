@@ -93,16 +93,32 @@ int log_level_parse(const char *name, enum log_level *out)
     return -1;
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" of now into buf; the text of the current second is
+ * kept per thread, since a busy worker logs many lines a second. */
+static int format_stamp(char *buf, size_t len, const struct timespec *now)
+{
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char cached[32];
+    static _Thread_local int cached_len;
+    if (now->tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&now->tv_sec, &tm);
+        cached_len = (int)strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_sec = now->tv_sec;
+    }
+    int n = cached_len < (int)len ? cached_len : (int)len - 1;
+    memcpy(buf, cached, (size_t)n);
+    return n;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
     if ((int)level < atomic_load(&current_level))
         return;
     char line[4096];
     struct timespec now;
-    struct tm tm;
     clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    int n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
+    int n = format_stamp(line, sizeof line, &now);
     n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %-5s ",
                   now.tv_nsec / 1000000, level_names[level]);
     va_list ap;

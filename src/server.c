@@ -229,19 +229,26 @@ void http_reply_text(struct request_ctx *ctx, int status, const char *content_ty
 
 void http_reply_json(struct request_ctx *ctx, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    /* Most answers fit the stack buffer: no allocation for the text. */
+    char small[4096], *text = small;
+    size_t len = body ? json_dumpb(body, small, sizeof small, JSON_COMPACT) : 0;
+    if (body && len > sizeof small) {
+        text = json_dumps(body, JSON_COMPACT);
+        len = text ? strlen(text) : 0;
+    }
     json_decref(body);
-    if (!text) {
+    if (!text || len == 0) {
         static const char oom[] = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
+        if (text != small)
+            free(text);
         http_reply_text(ctx, 500, "application/json", oom, sizeof oom - 1);
         return;
     }
-    size_t len = strlen(text);
-    text[len] = '\0';
     struct evbuffer *out = evhttp_request_get_output_buffer(ctx->req);
     evbuffer_add(out, text, len);
     evbuffer_add(out, "\n", 1);
-    free(text);
+    if (text != small)
+        free(text);
     evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Content-Type", "application/json");
     send_answer(ctx, status);
 }
