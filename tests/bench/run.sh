@@ -233,4 +233,5 @@ done
 echo "fold (norm_text_build, every view of the comment, flags counted): ${E[fold]:-?} MB/s"
 echo "fold (the norm view alone, as the bench rules read it): ${E[fold_norm]:-?} MB/s"
 echo "memory: RSS with $RSS_RULES rules ${RSS10K:-?} KB; ${IDLE_CONN:-?} bytes per idle keep-alive connection (1,000 opened)"
+echo "redis: $(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),usec=[0-9]*,usec_per_call=\([0-9.]*\).*/EVALSHA (the submit script) \1 calls, \2 µs per call (wall time in Redis, which shares CPU 1 with wrk)/p')"
 echo "p99 at lower load: the 'wrk -c 2' rows (wrk has no fixed-rate mode; not 'half of peak')"
