@@ -72,10 +72,10 @@ BYTES=$("$T/engine_bench" comment | wc -c)
 export BENCH_TEXT="$T/text.json"
 
 # ---- wrk --------------------------------------------------------------------
-# run_wrk PORT PATH CLOSE CONNS -> "rps p50 p99"
+# run_wrk PORT PATH CLOSE CONNS [DELAY_MS] -> "rps p50 p99"
 run_wrk() {
     local out
-    out=$(BENCH_RUN="$(date +%s%N)" BENCH_PATH=$2 BENCH_CLOSE=$3 $LOAD wrk -t1 -c"$4" -d"${SECS}s" --latency \
+    out=$(BENCH_RUN="$(date +%s%N)" BENCH_PATH=$2 BENCH_CLOSE=$3 BENCH_DELAY_MS=${5:-0} $LOAD wrk -t1 -c"$4" -d"${SECS}s" --latency \
           -s tests/bench/post.lua "http://127.0.0.1:$1$2" 2>&1) || { echo "wrk failed: $out" >&2; exit 1; }
     local line
     line=$(grep '^RESULT' <<<"$out") || { echo "wrk said: $out" >&2; exit 1; }
@@ -134,7 +134,10 @@ for n in $RULE_COUNTS; do
     R[check_close_$n]=$(run_wrk "$PORT" /v1/check 1 "$CONNS")
     R[comments_ka_$n]=$(run_wrk "$PORT" /v1/comments 0 "$CONNS")
     R[comments_close_$n]=$(run_wrk "$PORT" /v1/comments 1 "$CONNS")
-    R[comments_low_$n]=$(run_wrk "$PORT" /v1/comments 0 2)
+    # Half of the keep-alive peak, paced: each of CONNS connections waits
+    # CONNS * 1000 / (peak / 2) ms between requests.
+    half_delay=$(awk -v c="$CONNS" -v p="$(first comments_ka_$n)" 'BEGIN { if (p > 0) printf "%d", c * 1000 / (p / 2); else print 0 }')
+    R[comments_half_$n]=$(run_wrk "$PORT" /v1/comments 0 "$CONNS" "$half_delay")
     if [ "$n" = "$(echo $RULE_COUNTS | awk '{ print $NF }')" ]; then
         RSS10K=$(rss_kb "$PID")
         IDLE_CONN=$(perl -MIO::Socket::INET -e '
@@ -205,7 +208,7 @@ for n in $RULE_COUNTS; do
     show "POST /v1/comments, $n rules, close" comments_close_$n
     show "POST /v1/check, $n rules, keep-alive" check_ka_$n
     show "POST /v1/check, $n rules, close" check_close_$n
-    show "POST /v1/comments, $n rules, wrk -c 2" comments_low_$n
+    show "POST /v1/comments, $n rules, half of peak" comments_half_$n
 done
 [ -n "${R[rspamd]:-}" ] && show "rspamd /checkv2, 1000 rules (-c 50)" rspamd
 echo
@@ -234,4 +237,5 @@ echo "fold (norm_text_build, every view of the comment, flags counted): ${E[fold
 echo "fold (the norm view alone, as the bench rules read it): ${E[fold_norm]:-?} MB/s"
 echo "memory: RSS with $RSS_RULES rules ${RSS10K:-?} KB; ${IDLE_CONN:-?} bytes per idle keep-alive connection (1,000 opened)"
 echo "redis: $(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),usec=[0-9]*,usec_per_call=\([0-9.]*\).*/EVALSHA (the submit script) \1 calls, \2 µs per call (wall time in Redis, which shares CPU 1 with wrk)/p')"
-echo "p99 at lower load: the 'wrk -c 2' rows (wrk has no fixed-rate mode; not 'half of peak')"
+echo "half of peak: each of the $CONNS connections paced (post.lua delay) to offer half the keep-alive req/s"
+echo "  (wrk counts latency from the send, so these p99s are service times at that load)"
