@@ -74,20 +74,31 @@ static uint32_t next(void)
 
 static char dir[64];
 
+/* A fresh rule folder in dir. */
+static void make_rules_dir(void)
+{
+    strcpy(dir, "/tmp/raqib-prefilter-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+}
+
+/* Open file name of the rule folder for writing. */
+static FILE *open_in_dir(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    return f;
+}
+
 /* Write the rule folder: the fixed rules, then n generated keyword rules. */
 static void write_rules(size_t n)
 {
-    char path[128];
-    strcpy(dir, "/tmp/raqib-prefilter-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/w.txt", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
+    make_rules_dir();
+    FILE *f = open_in_dir("w.txt");
     fputs("جلب الحبيب\nfree money\nكازينو\n", f);
     fclose(f);
-    snprintf(path, sizeof path, "%s/t.rules", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
+    f = open_in_dir("t.rules");
     size_t k = 0;
     for (size_t i = 0; i < sizeof fixed_rules / sizeof fixed_rules[0]; i++)
         fprintf(f, "rule R%zu\n  %s\n  score %zu\n", k++, fixed_rules[i], 1 + i % 5);
@@ -262,19 +273,14 @@ static void test_rejected_pattern_still_runs(void **state)
 static void test_visits_candidates_only(void **state)
 {
     (void)state;
-    char path[128];
-    strcpy(dir, "/tmp/raqib-prefilter-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/t.rules", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
+    make_rules_dir();
+    FILE *f = open_in_dir("t.rules");
     fputs("rule A\n  match content /foo/\n  score 1\n"
           "rule B\n  match content /bar/\n  score 1\n"
           "rule C\n  links content >= 1\n  score 1\n"
           "rule D\n  unless content /zzz/\n  match content /qux/\n  score 1\n", f);
     fclose(f);
-    snprintf(path, sizeof path, "%s/w.txt", dir);
-    fclose(fopen(path, "w"));
+    fclose(open_in_dir("w.txt"));
     struct ruleset *rs = load(1);
     remove_rules();
     struct prefilter_run run;
