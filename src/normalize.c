@@ -1069,34 +1069,51 @@ static int is_elongatable(int32_t cp)
            (c >= UTF8PROC_CATEGORY_SM && c <= UTF8PROC_CATEGORY_SO);
 }
 
-/* S8 and S10 in place: white-space runs become one SPACE (one LF when they
- * hold a line break) and are trimmed at both ends; runs of 3+ of one Arabic
- * letter become 1, of another letter or symbol 2. Returns the new count. */
+/* S8 and S10 as the code points arrive: white-space runs become one SPACE
+ * (one LF when they hold a line break) and are trimmed at both ends; runs of
+ * 3+ of one Arabic letter become 1, of another letter or symbol 2. The
+ * previous code point and its run length are all it keeps, so fold_plain
+ * feeds it straight from the bytes and s8_s10_collapse from a buffer. */
+struct collapse {
+    int32_t *start, *w;
+    int32_t prev;       /* the previous code point, -1 after white space */
+    size_t run;         /* how many of prev in a row */
+    int space;          /* pending white space: 1 SPACE, 2 holds an LF */
+};
+
+static inline void collapse_push(struct collapse *c, int32_t cp)
+{
+    if (cp == ' ' || cp == '\n') {
+        c->space |= cp == '\n' ? 2 : 1;
+        c->prev = -1;
+        return;
+    }
+    if (c->space) {
+        if (c->w > c->start)
+            *c->w++ = c->space & 2 ? '\n' : ' ';
+        c->space = 0;
+    }
+    if (cp == c->prev) {
+        if (++c->run >= 3 && is_elongatable(cp)) {
+            if (c->run == 3 && is_arabic_letter(cp))
+                c->w--;         /* the second one goes too: 3+ become 1 */
+            return;
+        }
+    } else {
+        c->prev = cp;
+        c->run = 1;
+    }
+    *c->w++ = cp;
+}
+
+/* S8 and S10 in place over buf[0..n); returns the new count (the writer
+ * never passes the reader). */
 static size_t s8_s10_collapse(int32_t *buf, size_t n)
 {
-    size_t w = 0, i = 0;
-    while (i < n) {
-        int32_t cp = buf[i];
-        size_t j = i + 1;
-        if (cp == ' ' || cp == '\n') {
-            int lf = cp == '\n';
-            while (j < n && (buf[j] == ' ' || buf[j] == '\n'))
-                lf |= buf[j++] == '\n';
-            if (w > 0 && j < n)
-                buf[w++] = lf ? '\n' : ' ';
-            i = j;
-            continue;
-        }
-        while (j < n && buf[j] == cp)
-            j++;
-        size_t keep = j - i;
-        if (keep >= 3 && is_elongatable(cp))
-            keep = is_arabic_letter(cp) ? 1 : 2;
-        while (keep-- > 0)
-            buf[w++] = cp;
-        i = j;
-    }
-    return w;
+    struct collapse c = { buf, buf, -1, 0, 0 };
+    for (size_t i = 0; i < n; i++)
+        collapse_push(&c, buf[i]);
+    return (size_t)(c.w - buf);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1369,43 +1386,6 @@ static void fill_plain_table(void)
         if (ok)
             m->n = (signed char)n;
     }
-}
-
-/* S8 and S10 as the code points arrive, for fold_plain: the same rules as
- * s8_s10_collapse (white-space runs to one SPACE, or LF when they hold one,
- * trimmed at both ends; runs of 3+ of one Arabic letter to 1, of another
- * letter or symbol to 2), kept by remembering the previous code point and
- * its run length instead of looking ahead. */
-struct collapse {
-    int32_t *start, *w;
-    int32_t prev;       /* the previous code point, -1 after white space */
-    size_t run;         /* how many of prev in a row */
-    int space;          /* pending white space: 1 SPACE, 2 holds an LF */
-};
-
-static inline void collapse_push(struct collapse *c, int32_t cp)
-{
-    if (cp == ' ' || cp == '\n') {
-        c->space |= cp == '\n' ? 2 : 1;
-        c->prev = -1;
-        return;
-    }
-    if (c->space) {
-        if (c->w > c->start)
-            *c->w++ = c->space & 2 ? '\n' : ' ';
-        c->space = 0;
-    }
-    if (cp == c->prev) {
-        if (++c->run >= 3 && is_elongatable(cp)) {
-            if (c->run == 3 && is_arabic_letter(cp))
-                c->w--;         /* the second one goes too: 3+ become 1 */
-            return;
-        }
-    } else {
-        c->prev = cp;
-        c->run = 1;
-    }
-    *c->w++ = cp;
 }
 
 /* S0–S10 in one pass over the bytes, for the text most comments are:
