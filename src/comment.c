@@ -80,41 +80,47 @@ static void comment_unset(struct comment *c, enum comment_field f)
     c->len[f] = 0;
 }
 
-/* Length of the strictly valid UTF-8 prefix of s (no overlongs, no
- * surrogates, nothing above U+10FFFF): len itself when all of s is valid.
- * Kept here rather than borrowed from normalize.c so parsing stands alone. */
+/* Bytes of the one strictly valid UTF-8 character at s[0..len) (no
+ * overlongs, no surrogates, nothing above U+10FFFF), or 0 when there is
+ * none. Kept here rather than borrowed from normalize.c so parsing stands
+ * alone. */
+static size_t utf8_char_length(const unsigned char *s, size_t len)
+{
+    unsigned char b = s[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;     /* allowed range of the 2nd byte */
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xC2 && b <= 0xDF) {
+        return len >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        n = 3;
+        if (b == 0xE0) lo = 0xA0;           /* overlong */
+        if (b == 0xED) hi = 0x9F;           /* surrogates */
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        n = 4;
+        if (b == 0xF0) lo = 0x90;           /* overlong */
+        if (b == 0xF4) hi = 0x8F;           /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (len < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* Length of the strictly valid UTF-8 prefix of s: len itself when all of s
+ * is valid. */
 static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
-        unsigned char b = s[i];
-        size_t n;
-        unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
-        if (b < 0x80) {
-            i++;
-            continue;
-        } else if (b >= 0xC2 && b <= 0xDF) {
-            if (i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
-                i += 2;         /* the common case (Arabic, Latin-1): no more to check */
-                continue;
-            }
-            n = 2;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            n = 3;
-            if (b == 0xE0) lo = 0xA0;       /* overlong */
-            if (b == 0xED) hi = 0x9F;       /* surrogates */
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            n = 4;
-            if (b == 0xF0) lo = 0x90;       /* overlong */
-            if (b == 0xF4) hi = 0x8F;       /* above U+10FFFF */
-        } else {
+        size_t n = utf8_char_length(s + i, len - i);
+        if (n == 0)
             return i;
-        }
-        if (len - i < n || s[i + 1] < lo || s[i + 1] > hi)
-            return i;
-        for (size_t k = 2; k < n; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return i;
         i += n;
     }
     return len;
@@ -414,8 +420,9 @@ static size_t fast_escape(struct fast_reader *r, char *out)
 }
 
 /* A string token at r->p (on its opening quote), unescaped into r->buf with
- * its length in *len. The body is valid UTF-8 already, so bytes from 0x80 up
- * are copied as they are. 0, or -1 to decline. */
+ * its length in *len. Bytes from 0x80 up must form valid UTF-8 and are
+ * copied as they are. 0, or -1 to decline (jansson's reader then reports
+ * bad UTF-8 with its offset). */
 static int fast_string(struct fast_reader *r, size_t *len)
 {
     const char *start = ++r->p;
@@ -430,13 +437,24 @@ static int fast_string(struct fast_reader *r, size_t *len)
     }
     char *out = r->buf;
     while (r->p < r->end) {
-        const char *q = r->p;
-        while (q < r->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
-            q++;
-        memcpy(out, r->p, (size_t)(q - r->p));
-        out += q - r->p;
-        r->p = q;
-        if (q == r->end || (unsigned char)*q < 0x20)
+        const unsigned char *q = (const unsigned char *)r->p, *end = (const unsigned char *)r->end;
+        while (q < end) {
+            if (*q >= 0x80) {       /* the body is checked for UTF-8 here, as it is read */
+                size_t n = utf8_char_length(q, (size_t)(end - q));
+                if (n == 0)
+                    return -1;
+                q += n;
+            } else if (*q == '"' || *q == '\\' || *q < 0x20) {
+                break;
+            } else {
+                q++;
+            }
+        }
+        size_t run = (size_t)((const char *)q - r->p);
+        memcpy(out, r->p, run);
+        out += run;
+        r->p = (const char *)q;
+        if (q == end || *q < 0x20)
             return -1;      /* unterminated, or a raw control character */
         r->p++;
         if (*q == '"') {
@@ -578,8 +596,8 @@ int comment_parse_json_fast(struct comment *c, const char *body, size_t len,
 {
     struct fast_reader r = { body, body + len, NULL, 0 };
     memset(c, 0, sizeof *c);
-    if (utf8_valid_prefix((const unsigned char *)body, len) != len)
-        return 0;
+    /* No separate UTF-8 pass: fast_string checks the strings as it reads
+     * them, and outside strings only ASCII tokens are accepted. */
     skip_space(&r);
     int ok = r.p < r.end && *r.p++ == '{' && fast_members(&r, c, honeypot_field) == 0;
     if (ok) {
