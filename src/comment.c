@@ -5,7 +5,9 @@
  * flat object of strings is refused with a status (malformed, bad UTF-8,
  * wrong type) and a sentence naming the field. Whether the values are
  * acceptable is validate.c's job. On any error the comment is left empty.
- * Pure module: jansson only. */
+ * JSON goes first through a one-pass reader for the ordinary body, which
+ * declines anything unusual; jansson reads the rest and every error, so the
+ * answers are jansson's either way. Pure module: jansson only. */
 #include "raqib/comment.h"
 
 #include <inttypes.h>

@@ -7,7 +7,10 @@
  * come from utf8proc: the same utf8proc_decompose_char + utf8proc_normalize_utf32
  * calls utf8proc_map_custom makes, driven from our own loop so the S2 pre-map
  * and the flag counting see each code point without a UTF-8 round trip.
- * Evasion signals are counted into struct norm_flags on the way. */
+ * Evasion signals are counted into struct norm_flags on the way, when asked
+ * for. Plain text (ASCII and the Arabic block, no tatweel or markup) takes a
+ * one-pass fold from a table of these same steps instead (fold_plain); the
+ * unit tests and fuzz_normalize hold the two paths to the same output. */
 #include "raqib/normalize.h"
 
 #include <stdint.h>
