@@ -35,6 +35,13 @@
 _Static_assert(NFIELDS <= 16, "prefilter_run arrays hold 16 field slots");
 _Static_assert(VIEW_COUNT <= 32, "a view is one bit of prefilter_run.scanned");
 
+/* The slot of a rule field in the per-field arrays: the comment field
+ * itself, or FLAGS_SLOT for the flags pseudo-field. */
+static int field_slot(int field)
+{
+    return field == RULE_FIELD_FLAGS ? FLAGS_SLOT : field;
+}
+
 /* Fields an `any` condition reads; the same list as engine.c's any_fields. A
  * field missing here only costs speed: its conditions count as candidates. */
 static const int any_fields[] = { CF_CONTENT, CF_AUTHOR, CF_EMAIL, CF_URL, CF_USER_AGENT, CF_REFERRER };
@@ -312,7 +319,7 @@ static int set_gates(struct prefilter *pf, const struct ruleset *rs)
         long gate = -1;
         for (size_t k = 0; k < n && gate < 0; k++) {
             const struct pf_cond *pc = &pf->conds[pf->cond_base[i] + k];
-            if (!c[k].negate && pc->slot >= 0 && !pc->any && c[k].field != RULE_FIELD_ANY)
+            if (!c[k].negate && pc->slot >= 0 && !pc->any)
                 gate = (long)k;
         }
         if (gate < 0) {
@@ -320,7 +327,7 @@ static int set_gates(struct prefilter *pf, const struct ruleset *rs)
             continue;
         }
         const struct pf_cond *pc = &pf->conds[pf->cond_base[i] + (size_t)gate];
-        int fs = c[gate].field == RULE_FIELD_FLAGS ? FLAGS_SLOT : c[gate].field;
+        int fs = field_slot(c[gate].field);
         pf->gate_rule[pc->slot] = (long)i;
         if (!has_text[fs][pc->view]) {
             has_text[fs][pc->view] = 1;
@@ -398,7 +405,7 @@ int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err,
                     for (size_t a = 0; a < sizeof any_fields / sizeof any_fields[0]; a++)
                         reads |= any_fields[a] == f;
                 } else {
-                    reads = (c->field == RULE_FIELD_FLAGS ? FLAGS_SLOT : c->field) == f;
+                    reads = field_slot(c->field) == f;
                 }
                 if (!reads)
                     continue;
@@ -603,7 +610,7 @@ int prefilter_candidate(struct prefilter_run *run, size_t rule, size_t cond, int
     const struct pf_cond *pc = &pf->conds[pf->cond_base[rule] + cond];
     if (pc->slot < 0)
         return 1;
-    int fs = field == RULE_FIELD_FLAGS ? FLAGS_SLOT : field;
+    int fs = field_slot(field);
     if (fs < 0 || fs >= NFIELDS || (pc->any && !any_reads(fs)))
         return 1;
     uint32_t vbit = (uint32_t)1 << pc->view;
@@ -627,7 +634,7 @@ int prefilter_gate_text(const struct prefilter_run *run, size_t i, int *field, i
 
 void prefilter_scan(struct prefilter_run *run, int field, int view, const char *s, size_t len)
 {
-    int fs = field == RULE_FIELD_FLAGS ? FLAGS_SLOT : field;
+    int fs = field_slot(field);
     if (run->pf && fs >= 0 && fs < NFIELDS && view >= 0 && view < VIEW_COUNT)
         scan_text(run, fs, view, s, len);
 }
