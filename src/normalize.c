@@ -332,6 +332,13 @@ static int is_dropped_control(int32_t cp)
            (cp >= 0x7F && cp <= 0x9F);
 }
 
+/* Tatweel and the ہ/ھ zakhrafa fillers: S2b looks at their neighbours, so
+ * their fold is never decided by the code point alone. */
+static int is_s2b_letter(int32_t cp)
+{
+    return cp == TATWEEL || cp == 0x06C1 || cp == 0x06BE;
+}
+
 /* What s0_decode saw, so that later passes with nothing to do are skipped:
  * most comments have no markup, no tatweel and nothing above U+10FF. */
 struct s0_seen {
@@ -372,7 +379,7 @@ static size_t s0_decode(const char *text, size_t len, int32_t *out,
         }
         if (cp > max_cp)
             max_cp = cp;
-        seen->s2b |= cp == TATWEEL || cp == 0x06C1 || cp == 0x06BE || cp >= 0x24EB;
+        seen->s2b |= is_s2b_letter(cp) || cp >= 0x24EB;
         out[n++] = cp;
     }
     seen->max_cp = max_cp;
@@ -1360,7 +1367,7 @@ static void fill_plain_table(void)
     for (int32_t cp = 0x0600; cp <= 0x06FF; cp++) {
         struct plain_map *m = &plain_table[cp - 0x0600];
         m->n = -1;
-        if (cp == TATWEEL || cp == 0x06C1 || cp == 0x06BE)
+        if (is_s2b_letter(cp))
             continue;
         int32_t pre = premap(cp);
         if (pre == CP_DELETE) {
