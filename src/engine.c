@@ -3,16 +3,17 @@
  * For each rule, evaluates its conditions against the views of the fields it
  * names. Views are built lazily, at most once per field per call and only
  * the views some rule reads from that field (content with HTML decoding,
- * other fields without). The pseudo-
- * field `flags` is a line of words such as "honeypot too_fast tatweel_runs=3"
- * built from the submission signals and the evasion counts of content and
- * author. Patterns run under match and depth limits; a pattern stopped by a
- * limit counts as no match and in verdict.limit_hits. When the ruleset has
- * Hyperscan databases (prefilter.c), each (field, view) text is scanned once
- * and PCRE2 runs only the patterns Hyperscan says may match: PCRE2 stays the
- * judge. Rules whose gate (prefilter.h) did not match are not visited at
- * all, so the cost follows the candidates rather than the rule count. The ruleset is shared read-only: PCRE2 and Hyperscan scratch live in
- * per-thread caches. Pure module. */
+ * other fields without). The pseudo-field `flags` is a line of words such as
+ * "honeypot too_fast tatweel_runs=3" built from the submission signals and
+ * the evasion counts of content and author. Patterns run under match and
+ * depth limits; a pattern stopped by a limit counts as no match and in
+ * verdict.limit_hits. When the ruleset has Hyperscan databases
+ * (prefilter.c), each (field, view) text is scanned once and PCRE2 runs only
+ * the patterns Hyperscan says may match: PCRE2 stays the judge. Rules whose
+ * gate (prefilter.h) did not match are not visited at all, so the cost
+ * follows the candidates rather than the rule count. The ruleset is shared
+ * read-only: PCRE2 and Hyperscan scratch live in per-thread caches. Pure
+ * module. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "raqib/engine.h"
 
