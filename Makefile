@@ -71,8 +71,9 @@ $(BUILD)/obj/cli/%.o: src/cli/%.c
 $(BUILD)/raqibd: $(SERVER_OBJS) $(PURE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(SERVER_LIBS) $(PURE_LIBS)
 
-$(BUILD)/raqib: $(BUILD)/obj/cli/raqib.o $(PURE_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(PURE_LIBS)
+# The CLI links the pure modules, and hiredis for `rules train --redis`.
+$(BUILD)/raqib: $(BUILD)/obj/cli/raqib.o $(BUILD)/obj/cli/decided.o $(PURE_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(shell pkg-config --libs hiredis 2>/dev/null) $(PURE_LIBS)
 
 # Unit tests link the pure modules only: no -levent, no -lhiredis.
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS)

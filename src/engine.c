@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "raqib/learn.h"
 #include "raqib/normalize.h"
 #include "raqib/prefilter.h"
 
@@ -86,6 +87,10 @@ struct eval {
     long links[CF_COUNT];     /* link counts, computed on first use */
     unsigned char links_counted[CF_COUNT];
     size_t rule, cond;        /* the condition being evaluated */
+    /* Learned scores already computed, so tiers of one model (>= 0.9,
+     * >= 0.99) score the text once. */
+    struct learned_score { const struct learn_model *model; int field; double p; } learned[4];
+    size_t nlearned;
 };
 
 /* The view of field f, folded on first use into the views the rules read
@@ -184,7 +189,7 @@ static long count_links(const char *s, size_t len)
     return n;
 }
 
-static int compare(long have, enum rule_link_op op, long n)
+static int compare(double have, enum rule_link_op op, double n)
 {
     switch (op) {
     case RULE_LINK_GE: return have >= n;
@@ -208,11 +213,32 @@ static int run(struct eval *e, const pcre2_code *code, const char *s, size_t len
     return 0;
 }
 
+/* The score of c's model on field f (norm view), computed once per call;
+ * -1 when the view cannot be built. */
+static double learned_score(struct eval *e, const struct rule_cond *c, int f)
+{
+    for (size_t i = 0; i < e->nlearned; i++)
+        if (e->learned[i].model == c->model && e->learned[i].field == f)
+            return e->learned[i].p;
+    size_t len;
+    const char *s = field_view(e, f, VIEW_NORM, &len);
+    if (!s)
+        return -1;
+    double p = learn_model_score(c->model, s, len);
+    if (e->nlearned < sizeof e->learned / sizeof e->learned[0])
+        e->learned[e->nlearned++] = (struct learned_score){ c->model, f, p };
+    return p;
+}
+
 /* Evaluate one condition on one concrete field: 1 holds, 0 not, -1 no memory. */
 static int cond_on_field(struct eval *e, const struct rule_cond *c, int f)
 {
     size_t len;
     const char *s;
+    if (c->kind == RULE_COND_LEARNED) {
+        double p = f >= 0 && f < CF_COUNT ? learned_score(e, c, f) : 0.5;
+        return p < 0 ? -1 : compare(p, c->op, c->p);
+    }
     if (c->kind == RULE_COND_LINKS) {
         if (f < 0 || f >= CF_COUNT)
             return 0;   /* links of the flags pseudo-field: none (the parser refuses it) */
@@ -220,7 +246,7 @@ static int cond_on_field(struct eval *e, const struct rule_cond *c, int f)
             e->links[f] = e->c->field[f] ? count_links(e->c->field[f], e->c->len[f]) : 0;
             e->links_counted[f] = 1;
         }
-        return compare(e->links[f], c->op, c->n);
+        return compare((double)e->links[f], c->op, (double)c->n);
     }
     s = f == RULE_FIELD_FLAGS ? flags_text(e, &len) : field_view(e, f, c->view, &len);
     if (!s)

@@ -21,7 +21,11 @@
  *     below spam;
  *   - the closing `/` of a pattern is the first unescaped `/` followed only by
  *     flags and an optional `# comment`, so `/https?://x/` needs no escapes;
- *   - in `describe`, a comment starts at " # " so "#1" stays in the text. */
+ *   - in `describe`, a comment starts at " # " so "#1" stays in the text;
+ *   - `learned FIELD MODEL OP P` — the score in [0, 1] of a model trained
+ *     by `raqib rules train` (learn.h) on the field's norm view, compared
+ *     with P; MODEL is a path relative to the rules folder, read once per
+ *     load however many rules name it. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "raqib/rules.h"
 
@@ -38,6 +42,7 @@
 #include <time.h>
 
 #include "raqib/comment.h"
+#include "raqib/learn.h"
 #include "raqib/normalize.h"
 #include "raqib/prefilter.h"
 
@@ -73,6 +78,9 @@ struct ruleset {
     /* Per comment field, the views (1u << enum norm_view) some condition
      * reads: the engine folds only those. */
     unsigned views[CF_COUNT];
+    /* The models `learned` conditions read, each loaded once. */
+    struct loaded_model { char *path; struct learn_model *model; } *models;
+    size_t nmodels;
 };
 
 /* Parser state for one file. */
@@ -568,6 +576,11 @@ static void ruleset_free(struct ruleset *rs)
     for (size_t i = 0; i < rs->nfiles; i++)
         free(rs->files[i]);
     free(rs->files);
+    for (size_t i = 0; i < rs->nmodels; i++) {
+        free(rs->models[i].path);
+        learn_model_free(rs->models[i].model);
+    }
+    free(rs->models);
     free(rs);
 }
 
@@ -598,7 +611,7 @@ static int close_rule(struct parser *p)
     for (size_t i = 0; i < r->nconds; i++)
         positive += !r->conds[i].negate;
     if (!positive)
-        return perr(p, "rule %s has no match, words or links line", r->name);
+        return perr(p, "rule %s has no match, words, links or learned line", r->name);
     if (!r->has_score)
         return perr(p, "rule %s has no score", r->name);
     p->line = saved;
@@ -828,10 +841,22 @@ static int parse_words(struct parser *p, char *rest)
     return add_cond(p, &c);
 }
 
+/* A comparison operator of `links` and `learned`. */
+static int parse_op(struct parser *p, const char *op, enum rule_link_op *out)
+{
+    static const char *ops[] = { ">=", ">", "=", "<", "<=" };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        if (strcmp(op, ops[i]) == 0) {
+            *out = (enum rule_link_op)i;
+            return 0;
+        }
+    }
+    return perr(p, "unknown operator '%s' (expected >=, >, =, < or <=)", op);
+}
+
 /* `links` FIELD OP N */
 static int parse_links(struct parser *p, char *rest)
 {
-    static const char *ops[] = { ">=", ">", "=", "<", "<=" };
     strip_comment(rest);
     char *tok = next_token(&rest), *op = next_token(&rest), *num = next_token(&rest);
     struct rule_cond c = { .kind = RULE_COND_LINKS };
@@ -841,19 +866,67 @@ static int parse_links(struct parser *p, char *rest)
         return -1;
     if (c.field == RULE_FIELD_FLAGS)
         return perr(p, "links cannot count the flags field");
-    size_t i;
-    for (i = 0; i < 5; i++)
-        if (strcmp(op, ops[i]) == 0)
-            break;
-    if (i == 5)
-        return perr(p, "unknown operator '%s' (expected >=, >, =, < or <=)", op);
-    c.op = (enum rule_link_op)i;
+    if (parse_op(p, op, &c.op) < 0)
+        return -1;
     char *end;
     errno = 0;
     long n = strtol(num, &end, 10);
     if (*end || errno || n < 0 || !isdigit((unsigned char)num[0]))
         return perr(p, "bad number '%s' (expected a count, 0 or more)", num);
     c.n = n;
+    return add_cond(p, &c);
+}
+
+/* The model at name (relative to the rules folder), loaded on first use
+ * and kept by the ruleset; NULL after an error message. */
+static const struct learn_model *model_for(struct parser *p, const char *name)
+{
+    char path[4096], why[4200];
+    rules_words_path(p->dir, name, path, sizeof path);
+    struct ruleset *rs = p->rs;
+    for (size_t i = 0; i < rs->nmodels; i++)
+        if (strcmp(rs->models[i].path, path) == 0)
+            return rs->models[i].model;
+    struct loaded_model *nm = realloc(rs->models, (rs->nmodels + 1) * sizeof *nm);
+    if (!nm) {
+        perr(p, "out of memory");
+        return NULL;
+    }
+    rs->models = nm;
+    struct learn_model *m = learn_model_load(path, why, sizeof why);
+    if (!m) {
+        perr(p, "model %s: %s (build one with: raqib rules train)", name, why);
+        return NULL;
+    }
+    if (!(nm[rs->nmodels].path = strdup(path))) {
+        learn_model_free(m);
+        perr(p, "out of memory");
+        return NULL;
+    }
+    nm[rs->nmodels++].model = m;
+    return m;
+}
+
+/* `learned` FIELD MODEL OP P */
+static int parse_learned(struct parser *p, char *rest)
+{
+    strip_comment(rest);
+    char *tok = next_token(&rest), *file = next_token(&rest), *op = next_token(&rest);
+    char *num = next_token(&rest);
+    struct rule_cond c = { .kind = RULE_COND_LEARNED };
+    if (!tok || !file || !op || !num || next_token(&rest))
+        return perr(p, "learned needs a field, a model file, an operator and a probability "
+                    "(learned content models/spam.model >= 0.99)");
+    if (parse_field(p, tok, &c.field, &c.view) < 0)
+        return -1;
+    if (c.field < 0 || c.view != VIEW_NORM)
+        return perr(p, "learned reads one text field's norm view (content, author, …), not '%s'", tok);
+    if (parse_op(p, op, &c.op) < 0)
+        return -1;
+    if (parse_number(num, &c.p) < 0 || c.p < 0 || c.p > 1)
+        return perr(p, "bad probability '%s' (expected a number from 0 to 1)", num);
+    if (!(c.model = model_for(p, file)))
+        return -1;
     return add_cond(p, &c);
 }
 
@@ -944,14 +1017,14 @@ static int parse_line(struct parser *p, char *line)
         return parse_rule(p, rest);
     if (strcmp(key, "threshold") == 0)
         return parse_threshold(p, rest);
-    static const char *keys[] = { "match", "unless", "words", "links", "score", "describe" };
+    static const char *keys[] = { "match", "unless", "words", "links", "score", "describe", "learned" };
     size_t k;
     for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
         if (strcmp(key, keys[k]) == 0)
             break;
     if (k == sizeof keys / sizeof keys[0])
-        return perr(p, "unknown key '%s' (expected rule, match, unless, words, links, score, "
-                    "describe or threshold)", key);
+        return perr(p, "unknown key '%s' (expected rule, match, unless, words, links, learned, "
+                    "score, describe or threshold)", key);
     struct rule *r = current(p);
     if (!r)
         return perr(p, "%s outside a rule (start one with: rule NAME)", key);
@@ -960,6 +1033,7 @@ static int parse_line(struct parser *p, char *line)
     case 1: return parse_match(p, rest, 1);
     case 2: return parse_words(p, rest);
     case 3: return parse_links(p, rest);
+    case 6: return parse_learned(p, rest);
     case 4: {
         strip_comment(rest);
         char *num = next_token(&rest);
@@ -1201,7 +1275,7 @@ size_t ruleset_size(const struct ruleset *rs)
 
 void ruleset_rule_info(const struct ruleset *rs, size_t i, struct rule_info *out)
 {
-    static const char *kinds[] = { "match", "words", "links" };
+    static const char *kinds[] = { "match", "words", "links", "learned" };
     const struct rule *r = &rs->rules[i];
     size_t c = 0;
     while (c + 1 < r->nconds && r->conds[c].negate)

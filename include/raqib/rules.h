@@ -21,7 +21,7 @@ struct rule_info {
     const char *file;         /* file name relative to the rules folder */
     int line;                 /* line of the `rule` keyword */
     double score;
-    const char *kind;         /* "match", "words" or "links" */
+    const char *kind;         /* "match", "words", "links" or "learned" */
     const char *field;        /* "content", "any", "flags", … */
     const char *view;         /* "norm", "raw", … */
 };
@@ -55,13 +55,14 @@ int ruleset_approve_threshold(const struct ruleset *rs, double *out);
  * A rule holds one or more conditions; it hits when every `match`, `words`
  * and `links` condition holds and no `unless` condition does. Conditions are
  * immutable and shared read-only between threads. */
-enum rule_cond_kind { RULE_COND_MATCH = 0, RULE_COND_WORDS, RULE_COND_LINKS };
+enum rule_cond_kind { RULE_COND_MATCH = 0, RULE_COND_WORDS, RULE_COND_LINKS, RULE_COND_LEARNED };
 enum rule_link_op { RULE_LINK_GE = 0, RULE_LINK_GT, RULE_LINK_EQ, RULE_LINK_LT, RULE_LINK_LE };
 
 #define RULE_FIELD_ANY   (-1)  /* every text field but ip, first hit reported */
 #define RULE_FIELD_FLAGS (-2)  /* the pseudo-field of signals, raw view only */
 
 struct pcre2_real_code_8;      /* pcre2_code with PCRE2_CODE_UNIT_WIDTH 8 */
+struct learn_model;
 
 struct rule_cond {
     enum rule_cond_kind kind;
@@ -71,8 +72,10 @@ struct rule_cond {
     const struct pcre2_real_code_8 *code;  /* MATCH and WORDS */
     const char *pattern;       /* MATCH and WORDS: the pattern as compiled (folded for view) */
     unsigned options;          /* MATCH and WORDS: PCRE2 options besides UTF and UCP (i, m, s, x) */
-    enum rule_link_op op;      /* LINKS: count OP n */
+    enum rule_link_op op;      /* LINKS: count OP n; LEARNED: score OP p */
     long n;
+    const struct learn_model *model;  /* LEARNED: owned by the ruleset */
+    double p;
 };
 
 /* The conditions of rule i (*out points into the ruleset); returns how many. */

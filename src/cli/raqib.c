@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "raqib/comment.h"
+#include "raqib/decided.h"
 #include "raqib/engine.h"
+#include "raqib/learn.h"
 #include "raqib/lint.h"
 #include "raqib/normalize.h"
 #include "raqib/rules.h"
@@ -22,6 +24,9 @@ static const char usage[] =
     "usage: raqib fold [--view VIEW] < text\n"
     "       raqib rules lint [--strict] [DIR]\n"
     "       raqib rules test [--json] [--quiet] [--diff OTHER] [DIR] < comments.jsonl\n"
+    "       raqib rules train [--positive L,…] [--negative L,…] [--field F] [--min-count N]\n"
+    "                         [--add] MODEL < labeled.jsonl\n"
+    "       raqib rules train --redis URL --site S [--include-automatic] [options] MODEL\n"
     "       raqib --help\n"
     "\n"
     "fold        print each input line folded to VIEW (raw, norm, squash, rasm,\n"
@@ -50,7 +55,18 @@ static const char usage[] =
     "            prints, instead of every line, only those whose decision differs:\n"
     "                LINE<TAB>LABEL<TAB>DEC SCORE -> DEC SCORE<TAB>RULES -> RULES<TAB>TEXT\n"
     "            then how many changed, toward or away from the label.\n"
-    "            Exit 1 when a line could not be read or scored.\n";
+    "            Exit 1 when a line could not be read or scored.\n"
+    "rules train build the token-statistics MODEL that `learned` rules read,\n"
+    "            from one JSON object per line with \"label\" (or \"status\")\n"
+    "            and the field (default content, or text): labels in\n"
+    "            --positive (default spam) count as positives, labels in\n"
+    "            --negative (default ham,approved) as negatives, other lines\n"
+    "            are skipped. Only tokens seen in at least --min-count (2)\n"
+    "            comments are kept. --add adds to the counts MODEL holds.\n"
+    "            With --redis, learns instead from site S's decided comments\n"
+    "            (their status is the label: approved, spam, rejected),\n"
+    "            moderators' decisions only unless --include-automatic.\n"
+    "            The file is replaced whole (POST /v1/rules/reload to use it).\n";
 
 static int usage_error(const char *what)
 {
@@ -431,6 +447,172 @@ out:
     return rc;
 }
 
+/* 1 when label is one of the comma-separated names in list. */
+static int label_in(const char *label, const char *list)
+{
+    size_t n = strlen(label);
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && strncmp(p, label, n) == 0)
+            return 1;
+        p += k + (p[k] == ',');
+    }
+    return 0;
+}
+
+/* Options of `rules train`. */
+struct train_opts {
+    const char *model, *positive, *negative, *field;
+    const char *redis, *site;
+    unsigned min_count;
+    int add, include_automatic;
+};
+
+static int parse_train(int argc, char **argv, struct train_opts *o)
+{
+    *o = (struct train_opts){ .positive = "spam", .negative = "ham,approved", .field = "content",
+                              .min_count = 2 };
+    for (int i = 0; i < argc; i++) {
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--positive") == 0 && next)
+            o->positive = argv[++i];
+        else if (strcmp(argv[i], "--negative") == 0 && next)
+            o->negative = argv[++i];
+        else if (strcmp(argv[i], "--field") == 0 && next)
+            o->field = argv[++i];
+        else if (strcmp(argv[i], "--min-count") == 0 && next)
+            o->min_count = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--redis") == 0 && next)
+            o->redis = argv[++i];
+        else if (strcmp(argv[i], "--site") == 0 && next)
+            o->site = argv[++i];
+        else if (strcmp(argv[i], "--include-automatic") == 0)
+            o->include_automatic = 1;
+        else if (strcmp(argv[i], "--add") == 0)
+            o->add = 1;
+        else if (argv[i][0] == '-' || o->model)
+            return usage_error("rules train takes options and one MODEL path");
+        else
+            o->model = argv[i];
+    }
+    if (!o->model)
+        return usage_error("rules train needs the MODEL file to write");
+    if (!o->redis != !o->site)
+        return usage_error("rules train --redis URL needs --site S (and --site needs --redis)");
+    if (o->redis && strcmp(o->field, "content") != 0)
+        return usage_error("rules train --redis learns from content only");
+    return 0;
+}
+
+/* A training run: the model, what counts as which, and the tally. */
+struct trainer {
+    struct learn_model *m;
+    const struct train_opts *o;
+    size_t skipped;
+    int failed;
+};
+
+/* Fold text to the norm view as the engine does (HTML decoded in content)
+ * and count it when label is in one of the lists. 0, or -1 out of memory. */
+static int train_text(struct trainer *t, const char *label, const char *text, size_t len, int html)
+{
+    int pos = label && label_in(label, t->o->positive), neg = label && label_in(label, t->o->negative);
+    if (!text || !(pos || neg)) {
+        t->skipped++;
+        return 0;
+    }
+    struct norm_text nt;
+    int rc = norm_text_build_views(&nt, text, len, html, 1u << VIEW_NORM);
+    if (rc == 0)
+        rc = learn_model_add(t->m, nt.view[VIEW_NORM] ? nt.view[VIEW_NORM] : "", nt.len[VIEW_NORM], pos);
+    norm_text_free(&nt);
+    return rc;
+}
+
+/* decided_fn: one comment from Redis; its status is the label. */
+static int train_decided(const char *status, const char *content, size_t len, void *arg)
+{
+    struct trainer *t = arg;
+    if (train_text(t, status, content, len, 1) < 0)
+        t->failed = 1;
+    return t->failed;
+}
+
+/* One JSON line: label (or status) and the field (content falls back to text). */
+static int train_line(struct trainer *t, const char *line)
+{
+    json_t *obj = json_loads(line, 0, NULL);
+    const char *label = json_string_value(json_object_get(obj, "label"));
+    if (!label)
+        label = json_string_value(json_object_get(obj, "status"));
+    json_t *v = json_object_get(obj, t->o->field);
+    if (!v && strcmp(t->o->field, "content") == 0)
+        v = json_object_get(obj, "text");
+    int rc = train_text(t, label, json_string_value(v), json_string_length(v),
+                        strcmp(t->o->field, "content") == 0);
+    json_decref(obj);
+    return rc;
+}
+
+/* Feed every line of stdin to the trainer. 0, or 1 after a message. */
+static int train_from_stdin(struct trainer *t)
+{
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    int rc = 0;
+    while (rc == 0 && getline(&line, &cap, stdin) >= 0) {
+        lineno++;
+        if (train_line(t, line) < 0) {
+            fprintf(stderr, "raqib: line %zu: out of memory\n", lineno);
+            rc = 1;
+        }
+    }
+    free(line);
+    return rc;
+}
+
+/* Feed the site's decided comments to the trainer. 0, or 1 after a message. */
+static int train_from_redis(struct trainer *t)
+{
+    char err[1024];
+    struct decided_counts n;
+    if (decided_each(t->o->redis, t->o->site, t->o->include_automatic, train_decided, t, &n, err, sizeof err) < 0 ||
+        t->failed) {
+        fprintf(stderr, "raqib: %s\n", t->failed ? "out of memory" : err);
+        return 1;
+    }
+    printf("%s: %zu decisions, %zu decided comments read; left out: %zu decided by the rules, "
+           "%zu no longer stored\n", t->o->site, n.decisions, n.comments, n.automatic, n.gone);
+    return 0;
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    struct train_opts o;
+    int rc = parse_train(argc, argv, &o);
+    if (rc)
+        return rc;
+    char err[4200];
+    struct learn_model *m = o.add ? learn_model_load(o.model, err, sizeof err) : learn_model_new();
+    if (!m) {
+        fprintf(stderr, "raqib: %s\n", o.add ? err : "out of memory");
+        return 1;
+    }
+    struct trainer t = { .m = m, .o = &o };
+    rc = o.redis ? train_from_redis(&t) : train_from_stdin(&t);
+    long kept = rc == 0 ? learn_model_save(m, o.model, o.min_count, err, sizeof err) : -1;
+    if (rc == 0 && kept < 0) {
+        fprintf(stderr, "raqib: %s\n", err);
+        rc = 1;
+    }
+    if (rc == 0)
+        printf("%s: %lu positive and %lu negative comments; %zu tokens, %ld kept (seen in >= %u); "
+               "%zu skipped (no text, or a label in neither list)\n", o.model, learn_model_docs(m, 1),
+               learn_model_docs(m, 0), learn_model_tokens(m), kept, o.min_count, t.skipped);
+    learn_model_free(m);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -443,12 +625,14 @@ int main(int argc, char **argv)
         return cmd_fold(argc - 2, argv + 2);
     if (strcmp(argv[1], "rules") == 0) {
         if (argc < 3)
-            return usage_error("rules needs lint or test");
+            return usage_error("rules needs lint, test or train");
         if (strcmp(argv[2], "lint") == 0)
             return cmd_lint(argc - 3, argv + 3);
         if (strcmp(argv[2], "test") == 0)
             return cmd_test(argc - 3, argv + 3);
-        return usage_error("unknown rules command (expected lint or test)");
+        if (strcmp(argv[2], "train") == 0)
+            return cmd_train(argc - 3, argv + 3);
+        return usage_error("unknown rules command (expected lint, test or train)");
     }
     return usage_error("unknown command");
 }

@@ -29,6 +29,7 @@ struct load_case {
 
 #define R(name, body) "rule " name "\n" body
 #define OK_RULE(name) R(name, "  match content /x/\n  score 1\n")
+#define MODEL "raqib-learned 1\n# a comment\ndocs 3 4\n00000000000000a1 2 0\n00000000000000b2 0 3\n"
 
 static const struct load_case load_cases[] = {
     /* loads */
@@ -45,7 +46,7 @@ static const struct load_case load_cases[] = {
     { { { "a.rules", OK_RULE("A") "threshold spam 8\nthreshold approve -1\n" } }, NULL, 1 },
     /* refused */
     { { { "a.rules", R("FOO", "  match content /x/\n") } }, "a.rules:1: rule FOO has no score", 0 },
-    { { { "a.rules", R("FOO", "  score 1\n") } }, "a.rules:1: rule FOO has no match, words or links", 0 },
+    { { { "a.rules", R("FOO", "  score 1\n") } }, "a.rules:1: rule FOO has no match, words, links or learned", 0 },
     { { { "a.rules", R("FOO", "  unless content /x/\n  score 1\n") } }, "a.rules:1: rule FOO has no match", 0 },
     { { { "a.rules", R("FOO", "  match bogus /x/\n  score 1\n") } }, "a.rules:2: unknown field 'bogus'", 0 },
     { { { "a.rules", R("FOO", "  match content:fancy /x/\n  score 1\n") } }, "a.rules:2: unknown view 'fancy'", 0 },
@@ -72,6 +73,21 @@ static const struct load_case load_cases[] = {
       "a.rules:4: approve threshold 10 must be below the spam threshold 10", 0 },
     { { { "a.rules", OK_RULE("A") "threshold reject 3\n" } }, "a.rules:4: unknown threshold 'reject'", 0 },
     { { { "README.txt", "no rules here" } }, "no *.rules files", 0 },
+    /* learned: a model file beside the rules */
+    { { { "a.rules", R("A", "  learned content m.model >= 0.9\n  score 5\n") R("B", "  learned author m.model < 0.1\n  score -1\n") },
+        { "m.model", MODEL } }, NULL, 2 },
+    { { { "a.rules", R("FOO", "  learned content nope.model >= 0.9\n  score 1\n") } },
+      "a.rules:2: model nope.model: ", 0 },
+    { { { "a.rules", R("FOO", "  learned content m.model >= 0.9\n  score 1\n") }, { "m.model", "raqib-learned 1\njunk\n" } },
+      "a.rules:2: model m.model: ", 0 },
+    { { { "a.rules", R("FOO", "  learned content m.model >= 1.5\n  score 1\n") }, { "m.model", MODEL } },
+      "a.rules:2: bad probability '1.5'", 0 },
+    { { { "a.rules", R("FOO", "  learned any m.model >= 0.5\n  score 1\n") }, { "m.model", MODEL } },
+      "a.rules:2: learned reads one text field's norm view", 0 },
+    { { { "a.rules", R("FOO", "  learned content:squash m.model >= 0.5\n  score 1\n") }, { "m.model", MODEL } },
+      "a.rules:2: learned reads one text field's norm view", 0 },
+    { { { "a.rules", R("FOO", "  learned content m.model\n  score 1\n") }, { "m.model", MODEL } },
+      "a.rules:2: learned needs a field, a model file, an operator and a probability", 0 },
 };
 
 /* Make a fresh folder holding the case's files; returns its path (static). */

@@ -1,0 +1,64 @@
+/* learn.h — token statistics learned from labeled comments.
+ *
+ * Regex rules catch what an operator can name; the rest of the spam and
+ * abuse a site gets is better told apart by which words it uses. A model
+ * counts, for every token (word or pair of words of the norm view), in how
+ * many positive comments (spam, or abusive) and negative ones (approved) it
+ * appeared, and scores a new comment the way SpamBayes and SpamAssassin's
+ * Bayes do: Robinson's per-token probability, the 150 most telling tokens
+ * combined with Fisher's chi-square method. The score is in [0, 1]: near 1
+ * the comment looks like the positives, near 0 like the negatives, 0.5 when
+ * the model knows too little. Tokens are kept only as 64-bit hashes, so a
+ * model holds counts, not the commenters' words.
+ *
+ * A model is built by `raqib rules train` (from a labeled file or from the
+ * moderators' decisions in Redis), saved as a text file, and read by the
+ * rules loader for `learned` conditions. Once loaded it is immutable and
+ * shared read-only between threads. Pure module. */
+#ifndef RAQIB_LEARN_H
+#define RAQIB_LEARN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct learn_model;
+
+/* An empty model; NULL when out of memory. */
+struct learn_model *learn_model_new(void);
+void learn_model_free(struct learn_model *m);
+
+/* Count one comment's text (already folded to the norm view) as positive
+ * (positive != 0) or negative. Each token counts once per comment. 0, or -1
+ * when out of memory. */
+int learn_model_add(struct learn_model *m, const char *norm, size_t len, int positive);
+
+/* How likely the text (norm view) is a positive, in [0, 1]; 0.5 when the
+ * model has no positive or no negative comment, or no token of the text is
+ * telling. Thread-safe on a model no one is adding to. */
+double learn_model_score(const struct learn_model *m, const char *norm, size_t len);
+
+/* Comments counted: positive (positive != 0) or negative. */
+unsigned long learn_model_docs(const struct learn_model *m, int positive);
+/* Distinct tokens held. */
+size_t learn_model_tokens(const struct learn_model *m);
+
+/* Write the model to path (through a temporary file and rename, so a
+ * daemon reloading never reads half a model), keeping only tokens seen in
+ * at least min_count comments. Returns how many were kept, or -1 with a
+ * sentence in err. */
+long learn_model_save(const struct learn_model *m, const char *path, unsigned min_count,
+                      char *err, size_t errlen);
+
+/* Read a model written by learn_model_save. NULL with "path:line: what is
+ * wrong" (or the system's reason) in err. */
+struct learn_model *learn_model_load(const char *path, char *err, size_t errlen);
+
+/* The tokens of a norm-view text, each as its hash, in order: words (runs of
+ * letters, marks and digits of two or more characters; runs of five or more
+ * digits become one token per length, so phone numbers generalize) and each
+ * pair of neighbouring words. fn returns non-zero to stop. For tests and the
+ * model itself. */
+typedef int (*learn_token_fn)(uint64_t hash, void *arg);
+void learn_tokens(const char *norm, size_t len, learn_token_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,505 @@
+/* learn.c — token statistics learned from labeled comments (learn.h).
+ *
+ * The model is one open-addressing table from token hash to two counts.
+ * Scoring follows Gary Robinson's "A statistical approach to the spam
+ * problem" as SpamBayes implements it: each token's probability is pulled
+ * toward 0.5 by how rarely it was seen, tokens within 0.1 of 0.5 say
+ * nothing, and the 150 strongest are combined by Fisher's method into a
+ * spam-likeness S and a ham-likeness H, giving (1 + S - H) / 2. That
+ * combination stays near 0.5 on mixed evidence instead of jumping to 0 or 1
+ * as a naive Bayes product does, which is what lets an operator put a
+ * threshold on it. Pure module. */
+#include "raqib/learn.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <utf8proc.h>
+
+#define UNKNOWN_STRENGTH 0.45   /* Robinson's s: weight of the 0.5 prior */
+#define UNKNOWN_PROB     0.5    /* Robinson's x */
+#define MIN_STRENGTH     0.1    /* |f - 0.5| below this is no clue */
+#define MAX_CLUES        150
+#define MAX_DOC_TOKENS   4096   /* distinct tokens looked at per comment */
+#define DIGIT_RUN_TOKEN  5      /* digit runs this long become "#digits:N" */
+#define STACK_SET        1024   /* per-comment set slots kept on the stack */
+
+struct slot {
+    uint64_t key;               /* 0: empty */
+    uint32_t pos, neg;
+};
+
+struct learn_model {
+    struct slot *t;
+    size_t cap, n;              /* cap a power of two */
+    unsigned long docs[2];      /* [0] negative, [1] positive comments */
+};
+
+/* ---- hashing and tokens ----------------------------------------------- */
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x ? x : 1;           /* 0 marks an empty slot */
+}
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ULL;
+    }
+    return mix(h);
+}
+
+static uint64_t hash_pair(uint64_t a, uint64_t b)
+{
+    return mix(a ^ (b * 0x9e3779b97f4a7c15ULL) ^ 0x5bd1e9955bd1e995ULL);
+}
+
+/* Letters, marks and digits make words; everything else separates them. */
+static int is_word_char(utf8proc_int32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The hash of one word: long digit runs stand for their length only, so
+ * every 10-digit phone number is the same token. */
+static uint64_t word_hash(const char *s, size_t n, size_t chars, int all_digits)
+{
+    if (all_digits && chars >= DIGIT_RUN_TOKEN) {
+        char shape[32];
+        int k = snprintf(shape, sizeof shape, "#digits:%zu", chars > 20 ? (size_t)20 : chars);
+        return hash_bytes(shape, (size_t)k);
+    }
+    return hash_bytes(s, n);
+}
+
+/* 1 when s[0..n) starts (at_end 0) or ends (at_end 1) with the string a. */
+static int has_affix(const char *s, size_t n, const char *a, int at_end)
+{
+    size_t k = strlen(a);
+    return n > k && memcmp(s + (at_end ? n - k : 0), a, k) == 0;
+}
+
+/* Arabic words carry clitics: و/ف "and", ال "the", ب/ل/ك before it, and
+ * pronoun or plural endings after. The light stem (longest listed prefix
+ * and suffix cut, at least three letters left) lets الكلاب, وكلب and كلبهم
+ * share evidence. Returns 0 when the word has no such affix. */
+static uint64_t stem_hash(const char *s, size_t n)
+{
+    static const char *prefixes[] = { "وال", "بال", "كال", "فال", "لل", "ال", "و", "ف" };
+    static const char *suffixes[] = { "هما", "كما", "هم", "هن", "كم", "كن", "نا", "ها", "ين",
+                                      "ون", "ات", "ان", "يه", "ه", "ك", "ي" };
+    const size_t min = 3 * 2;   /* three Arabic letters, two bytes each */
+    size_t a = 0, b = n;
+    if ((unsigned char)s[0] < 0x80)
+        return 0;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (has_affix(s, n, prefixes[i], 0) && n - strlen(prefixes[i]) >= min) {
+            a = strlen(prefixes[i]);
+            break;
+        }
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+        if (has_affix(s + a, n - a, suffixes[i], 1) && n - a - strlen(suffixes[i]) >= min) {
+            b = n - strlen(suffixes[i]);
+            break;
+        }
+    if (a == 0 && b == n)
+        return 0;
+    return mix(hash_bytes(s + a, b - a) ^ 0x7374656d73746d31ULL);
+}
+
+void learn_tokens(const char *norm, size_t len, learn_token_fn fn, void *arg)
+{
+    size_t i = 0, start = 0, chars = 0;
+    int all_digits = 1;
+    uint64_t prev = 0;
+    while (i <= len) {
+        utf8proc_int32_t cp = -1;
+        utf8proc_ssize_t step = 1;
+        if (i < len) {
+            step = utf8proc_iterate((const utf8proc_uint8_t *)norm + i, (utf8proc_ssize_t)(len - i), &cp);
+            if (step < 1)
+                step = 1, cp = -1;
+        }
+        if (i < len && cp >= 0 && is_word_char(cp)) {
+            if (!chars)
+                start = i, all_digits = 1;
+            chars++;
+            all_digits &= cp >= '0' && cp <= '9';
+        } else if (chars) {
+            if (chars >= 2) {  /* one letter alone says nothing */
+                uint64_t h = word_hash(norm + start, i - start, chars, all_digits);
+                uint64_t stem = all_digits ? 0 : stem_hash(norm + start, i - start);
+                if (fn(h, arg) || (stem && fn(stem, arg)) || (prev && fn(hash_pair(prev, h), arg)))
+                    return;
+                prev = h;
+            }
+            chars = 0;
+        }
+        i += (size_t)step;
+    }
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+struct learn_model *learn_model_new(void)
+{
+    struct learn_model *m = calloc(1, sizeof *m);
+    if (m && !(m->t = calloc(m->cap = 1024, sizeof *m->t))) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void learn_model_free(struct learn_model *m)
+{
+    if (!m)
+        return;
+    free(m->t);
+    free(m);
+}
+
+static struct slot *find(const struct learn_model *m, uint64_t key)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = key & mask;; i = (i + 1) & mask)
+        if (m->t[i].key == key || m->t[i].key == 0)
+            return &m->t[i];
+}
+
+/* Double the table when it is 70 % full. */
+static int grow(struct learn_model *m)
+{
+    if (m->n * 10 < m->cap * 7)
+        return 0;
+    struct learn_model bigger = { .cap = m->cap * 2 };
+    if (!(bigger.t = calloc(bigger.cap, sizeof *bigger.t)))
+        return -1;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->t[i].key)
+            *find(&bigger, m->t[i].key) = m->t[i];
+    free(m->t);
+    m->t = bigger.t;
+    m->cap = bigger.cap;
+    return 0;
+}
+
+/* Insert or find key; NULL when out of memory. */
+static struct slot *upsert(struct learn_model *m, uint64_t key)
+{
+    if (grow(m) < 0)
+        return NULL;
+    struct slot *s = find(m, key);
+    if (!s->key) {
+        s->key = key;
+        m->n++;
+    }
+    return s;
+}
+
+/* ---- one comment's distinct tokens -------------------------------------- */
+
+struct doc {
+    uint64_t *set;              /* open addressing, 0 empty */
+    size_t cap, n;
+    uint64_t stack[STACK_SET];
+    void (*each)(struct doc *d, uint64_t key);  /* called once per new token */
+    const struct learn_model *model;
+    struct learn_model *train;
+    int positive, failed;
+    double *clues;              /* scoring: strongest token probabilities */
+    size_t nclues;
+    double clue_stack[STACK_SET / 2];
+};
+
+/* Set up the per-comment set, sized for the tokens len bytes can hold. */
+static int doc_init(struct doc *d, size_t len)
+{
+    size_t want = 2 * (len + 2), cap = 64;
+    while (cap < want && cap < 2 * MAX_DOC_TOKENS)
+        cap *= 2;
+    d->cap = cap;
+    d->n = 0;
+    if (cap <= STACK_SET) {
+        d->set = d->stack;
+        d->clues = d->clue_stack;
+    } else {
+        d->set = malloc(cap * sizeof *d->set);
+        d->clues = malloc(cap / 2 * sizeof *d->clues);
+        if (!d->set || !d->clues) {
+            free(d->set);
+            free(d->clues);
+            return -1;
+        }
+    }
+    memset(d->set, 0, cap * sizeof *d->set);
+    return 0;
+}
+
+static void doc_done(struct doc *d)
+{
+    if (d->set != d->stack) {
+        free(d->set);
+        free(d->clues);
+    }
+}
+
+/* learn_tokens callback: pass each token once to d->each. */
+static int doc_token(uint64_t key, void *arg)
+{
+    struct doc *d = arg;
+    size_t mask = d->cap - 1, i = key & mask;
+    while (d->set[i] && d->set[i] != key)
+        i = (i + 1) & mask;
+    if (d->set[i])
+        return 0;
+    if (d->n >= d->cap / 2 || d->n >= MAX_DOC_TOKENS)
+        return 1;  /* enough tokens seen: stop */
+    d->set[i] = key;
+    d->n++;
+    d->each(d, key);
+    return d->failed;
+}
+
+static void count_token(struct doc *d, uint64_t key)
+{
+    struct slot *s = upsert(d->train, key);
+    if (!s) {
+        d->failed = 1;
+        return;
+    }
+    if (d->positive)
+        s->pos++;
+    else
+        s->neg++;
+}
+
+int learn_model_add(struct learn_model *m, const char *norm, size_t len, int positive)
+{
+    struct doc d = { .each = count_token, .train = m, .positive = positive != 0 };
+    if (doc_init(&d, len) < 0)
+        return -1;
+    learn_tokens(norm, len, doc_token, &d);
+    doc_done(&d);
+    if (d.failed)
+        return -1;
+    m->docs[positive != 0]++;
+    return 0;
+}
+
+/* ---- scoring ------------------------------------------------------------ */
+
+/* Robinson's probability that a comment holding this token is positive. */
+static double token_prob(const struct learn_model *m, const struct slot *s)
+{
+    double pr = (double)s->pos / (double)m->docs[1];
+    double nr = (double)s->neg / (double)m->docs[0];
+    double raw = pr / (pr + nr), seen = (double)s->pos + (double)s->neg;
+    return (UNKNOWN_STRENGTH * UNKNOWN_PROB + seen * raw) / (UNKNOWN_STRENGTH + seen);
+}
+
+static void add_clue(struct doc *d, uint64_t key)
+{
+    const struct slot *s = find(d->model, key);
+    if (!s->key)
+        return;
+    double f = token_prob(d->model, s);
+    if (fabs(f - 0.5) >= MIN_STRENGTH)
+        d->clues[d->nclues++] = f;
+}
+
+static int by_strength(const void *a, const void *b)
+{
+    double x = fabs(*(const double *)a - 0.5), y = fabs(*(const double *)b - 0.5);
+    return (x < y) - (x > y);
+}
+
+/* P(chi-square with v degrees of freedom >= x2), v even; summed in logs so
+ * that a long comment's large x2 does not underflow the first term. */
+static double chi2_q(double x2, size_t v)
+{
+    double m = x2 / 2.0;
+    if (m <= 0)
+        return 1.0;
+    double term = -m, sum = -m;
+    for (size_t i = 1; i < v / 2; i++) {
+        term += log(m) - log((double)i);
+        double hi = sum > term ? sum : term, lo = sum > term ? term : sum;
+        sum = hi + log1p(exp(lo - hi));
+    }
+    double q = exp(sum);
+    return q < 1.0 ? q : 1.0;
+}
+
+/* Fisher's combination of the clues into one score. */
+static double combine(double *clues, size_t n)
+{
+    if (!n)
+        return 0.5;
+    if (n > MAX_CLUES) {
+        qsort(clues, n, sizeof *clues, by_strength);
+        n = MAX_CLUES;
+    }
+    double ln_ham = 0, ln_spam = 0;
+    for (size_t i = 0; i < n; i++) {
+        ln_spam += log(1.0 - clues[i]);
+        ln_ham += log(clues[i]);
+    }
+    double s = 1.0 - chi2_q(-2.0 * ln_spam, 2 * n);
+    double h = 1.0 - chi2_q(-2.0 * ln_ham, 2 * n);
+    return (s - h + 1.0) / 2.0;
+}
+
+double learn_model_score(const struct learn_model *m, const char *norm, size_t len)
+{
+    if (!m || !m->docs[0] || !m->docs[1])
+        return 0.5;
+    struct doc d = { .each = add_clue, .model = m };
+    if (doc_init(&d, len) < 0)
+        return 0.5;
+    learn_tokens(norm, len, doc_token, &d);
+    double p = combine(d.clues, d.nclues);
+    doc_done(&d);
+    return p;
+}
+
+unsigned long learn_model_docs(const struct learn_model *m, int positive)
+{
+    return m->docs[positive != 0];
+}
+
+size_t learn_model_tokens(const struct learn_model *m)
+{
+    return m->n;
+}
+
+/* ---- the file ----------------------------------------------------------- */
+
+#define MAGIC "raqib-learned 1"
+
+static int by_key(const void *a, const void *b)
+{
+    uint64_t x = ((const struct slot *)a)->key, y = ((const struct slot *)b)->key;
+    return (x > y) - (x < y);
+}
+
+/* Write the kept slots, sorted so that two trainings on the same comments
+ * give the same file. */
+static long write_model(FILE *f, const struct learn_model *m, unsigned min_count)
+{
+    struct slot *kept = malloc((m->n ? m->n : 1) * sizeof *kept);
+    size_t n = 0;
+    if (!kept)
+        return -1;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->t[i].key && (unsigned long)m->t[i].pos + m->t[i].neg >= min_count)
+            kept[n++] = m->t[i];
+    qsort(kept, n, sizeof *kept, by_key);
+    fprintf(f, "%s\n# token hashes with the number of positive and negative comments holding them\n"
+            "docs %lu %lu\n", MAGIC, m->docs[1], m->docs[0]);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%016llx %u %u\n", (unsigned long long)kept[i].key, kept[i].pos, kept[i].neg);
+    free(kept);
+    return (long)n;
+}
+
+long learn_model_save(const struct learn_model *m, const char *path, unsigned min_count,
+                      char *err, size_t errlen)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    long rc = write_model(f, m, min_count);
+    int saved = rc < 0 ? ENOMEM : 0;
+    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
+        rc = -1, saved = errno;
+    if (fclose(f) != 0)
+        rc = -1;
+    if (rc >= 0 && rename(tmp, path) != 0)
+        rc = -1, saved = errno;
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(saved ? saved : EIO));
+        unlink(tmp);
+    }
+    return rc;
+}
+
+/* One "HASH POS NEG" line into m; -1 when it is not one. */
+static int read_count(struct learn_model *m, const char *line)
+{
+    unsigned long long key;
+    unsigned pos, neg;
+    char extra;
+    if (sscanf(line, "%16llx %u %u %c", &key, &pos, &neg, &extra) != 3 || !key)
+        return -1;
+    struct slot *s = upsert(m, key);
+    if (!s)
+        return -1;
+    s->pos += pos;
+    s->neg += neg;
+    return 0;
+}
+
+struct learn_model *learn_model_load(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct learn_model *m = learn_model_new();
+    char *line = NULL;
+    size_t cap = 0;
+    int lineno = 0, have_docs = 0;
+    const char *problem = m ? NULL : "out of memory";
+    while (!problem && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (lineno == 1)
+            problem = strcmp(line, MAGIC) == 0 ? NULL : "not a learned model (expected \"" MAGIC "\")";
+        else if (line[0] == '#' || line[0] == '\0')
+            continue;
+        else if (!have_docs && sscanf(line, "docs %lu %lu", &m->docs[1], &m->docs[0]) == 2)
+            have_docs = 1;
+        else if (!have_docs)
+            problem = "expected \"docs POSITIVE NEGATIVE\"";
+        else if (read_count(m, line) < 0)
+            problem = "expected \"HASH POSITIVE NEGATIVE\" (16 hex digits and two counts)";
+    }
+    if (!problem && !have_docs)
+        problem = lineno ? "no \"docs\" line" : "empty file";
+    if (problem)
+        snprintf(err, errlen, "%s:%d: %s", path, lineno ? lineno : 1, problem);
+    free(line);
+    fclose(f);
+    if (problem) {
+        learn_model_free(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,236 @@
+/* test_learn.c — the token-statistics model (learn.h) and `learned` rules.
+ *
+ * Tokens: which words make tokens, that phone numbers share one, that
+ * Arabic clitics share a stem. Model: trained on two small made-up classes
+ * it must score their own kind near 1 or 0 and the unknown at 0.5; a saved
+ * model must load back with the same scores; a broken file is refused with
+ * its line. Engine: a `learned` rule hits by the model's score. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "raqib/engine.h"
+#include "raqib/learn.h"
+#include "raqib/rules.h"
+
+struct collected {
+    uint64_t h[64];
+    size_t n;
+};
+
+static int collect(uint64_t hash, void *arg)
+{
+    struct collected *c = arg;
+    if (c->n < 64)
+        c->h[c->n++] = hash;
+    return 0;
+}
+
+static struct collected tokens_of(const char *s)
+{
+    struct collected c = { .n = 0 };
+    learn_tokens(s, strlen(s), collect, &c);
+    return c;
+}
+
+static int shares_token(const struct collected *a, const struct collected *b)
+{
+    for (size_t i = 0; i < a->n; i++)
+        for (size_t j = 0; j < b->n; j++)
+            if (a->h[i] == b->h[j])
+                return 1;
+    return 0;
+}
+
+static void test_tokens(void **state)
+{
+    (void)state;
+    /* two words and their pair; single letters and punctuation make none */
+    assert_int_equal(tokens_of("ab, cd!").n, 3);
+    assert_int_equal(tokens_of("a b c . ; 7").n, 0);
+    assert_int_equal(tokens_of("").n, 0);
+    /* every 10-digit number is one token; short numbers stay themselves */
+    struct collected p1 = tokens_of("0551234567"), p2 = tokens_of("0559876543");
+    assert_int_equal(p1.n, 1);
+    assert_true(p1.h[0] == p2.h[0]);
+    assert_false(tokens_of("12").h[0] == tokens_of("34").h[0]);
+    assert_false(p1.h[0] == tokens_of("05512345678").h[0]);
+    /* an Arabic word with clitics adds its stem: وكلب and الكلب share it,
+     * without sharing the word itself */
+    struct collected a = tokens_of("وكلب"), b = tokens_of("الكلب"), c = tokens_of("كلب");
+    assert_int_equal(a.n, 2);
+    assert_int_equal(b.n, 2);
+    assert_int_equal(c.n, 1);
+    assert_true(a.h[0] != b.h[0]);
+    assert_true(shares_token(&a, &b));
+    /* a stem keeps three letters: ولد is not cut to لد */
+    assert_int_equal(tokens_of("ولد").n, 1);
+}
+
+static const char *positives[] = {
+    "buy cheap pills now", "cheap pills delivered fast", "call now for cheap loans",
+    "cheap casino bonus now", "pills and loans, call now", "free casino spins now",
+};
+static const char *negatives[] = {
+    "great article, thanks", "thanks for the report", "the minister spoke today",
+    "i disagree with the article", "a good report about the minister", "thanks, well written",
+};
+
+static struct learn_model *trained(void)
+{
+    struct learn_model *m = learn_model_new();
+    assert_non_null(m);
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof positives / sizeof positives[0]; i++)
+            assert_int_equal(learn_model_add(m, positives[i], strlen(positives[i]), 1), 0);
+        for (size_t i = 0; i < sizeof negatives / sizeof negatives[0]; i++)
+            assert_int_equal(learn_model_add(m, negatives[i], strlen(negatives[i]), 0), 0);
+    }
+    return m;
+}
+
+static double score(const struct learn_model *m, const char *s)
+{
+    return learn_model_score(m, s, strlen(s));
+}
+
+static void test_score(void **state)
+{
+    (void)state;
+    struct learn_model *empty = learn_model_new();
+    assert_true(score(empty, "cheap pills now") == 0.5);   /* knows nothing */
+    learn_model_free(empty);
+    struct learn_model *m = trained();
+    assert_int_equal(learn_model_docs(m, 1), 18);
+    assert_int_equal(learn_model_docs(m, 0), 18);
+    assert_true(score(m, "cheap pills, call now") > 0.95);
+    assert_true(score(m, "thanks for the article") < 0.05);
+    assert_true(score(m, "zebra umbrella") == 0.5);         /* no known token */
+    double mixed = score(m, "thanks, cheap pills");
+    assert_true(mixed > 0.05 && mixed < 0.95);              /* evidence both ways */
+    /* a token counted once per comment however often it is repeated */
+    assert_true(score(m, "cheap cheap cheap cheap") == score(m, "cheap"));
+    learn_model_free(m);
+}
+
+static void test_save_load(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/raqib-learn-XXXXXX", err[512];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct learn_model *m = trained();
+    long kept = learn_model_save(m, path, 1, err, sizeof err);
+    assert_int_equal(kept, (long)learn_model_tokens(m));
+    struct learn_model *back = learn_model_load(path, err, sizeof err);
+    assert_non_null(back);
+    const char *probes[] = { "cheap pills, call now", "thanks for the article", "thanks, cheap pills" };
+    for (size_t i = 0; i < 3; i++)
+        assert_true(score(m, probes[i]) == score(back, probes[i]));
+    learn_model_free(back);
+    /* min_count 6 keeps only tokens of six or more comments (cheap, now,
+     * thanks…); one-off pairs go */
+    kept = learn_model_save(m, path, 6, err, sizeof err);
+    assert_true(kept > 0 && kept < (long)learn_model_tokens(m));
+    learn_model_free(m);
+    unlink(path);
+}
+
+/* Write text to a fresh file; returns its path (static). */
+static const char *file_with(const char *text)
+{
+    static char path[64];
+    strcpy(path, "/tmp/raqib-model-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static void expect_refused(const char *text, const char *suffix)
+{
+    char err[512];
+    const char *path = file_with(text);
+    assert_null(learn_model_load(path, err, sizeof err));
+    char want[256];
+    snprintf(want, sizeof want, "%s%s", path, suffix);
+    if (strncmp(err, want, strlen(want)) != 0)
+        fail_msg("expected \"%s…\", got \"%s\"", want, err);
+    unlink(path);
+}
+
+static void test_load_errors(void **state)
+{
+    (void)state;
+    expect_refused("", ":1: empty file");
+    expect_refused("bayes 2\n", ":1: not a learned model");
+    expect_refused("raqib-learned 1\nhello\n", ":2: expected \"docs POSITIVE NEGATIVE\"");
+    expect_refused("raqib-learned 1\ndocs 1 1\n00000000000000a1 1\n", ":3: expected \"HASH POSITIVE NEGATIVE\"");
+    expect_refused("raqib-learned 1\ndocs 1 1\nzz 1 1\n", ":3: expected \"HASH");
+    expect_refused("raqib-learned 1\n# only comments\n", ":2: no \"docs\" line");
+    char err[512];
+    assert_null(learn_model_load("/nonexistent/x.model", err, sizeof err));
+    assert_non_null(strstr(err, "No such file"));
+}
+
+/* A `learned` rule through ruleset_load and engine_score. */
+static void test_learned_rule(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/raqib-learned-XXXXXX", path[128], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/spam.model", dir);
+    struct learn_model *m = trained();
+    assert_true(learn_model_save(m, path, 1, err, sizeof err) > 0);
+    learn_model_free(m);
+    snprintf(path, sizeof path, "%s/a.rules", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("rule LEARNED_SPAM\n  learned content spam.model >= 0.9\n  score 10\n"
+          "rule LEARNED_HAM\n  learned content spam.model <= 0.1\n  score -1\n", f);
+    fclose(f);
+    struct ruleset *rs = ruleset_load(dir, err, sizeof err);
+    assert_non_null(rs);
+    struct rule_info info;
+    ruleset_rule_info(rs, 0, &info);
+    assert_string_equal(info.kind, "learned");
+    const char *texts[] = { "CHEAP pills — call NOW", "Thanks for the article" };
+    const char *want[] = { "LEARNED_SPAM", "LEARNED_HAM" };
+    for (size_t i = 0; i < 2; i++) {
+        struct comment c = { 0 };
+        struct verdict v;
+        assert_int_equal(comment_set(&c, CF_CONTENT, texts[i], strlen(texts[i])), 0);
+        assert_int_equal(engine_score(rs, &c, NULL, &v, err, sizeof err), 0);
+        assert_int_equal(v.nmatches, 1);
+        assert_string_equal(v.matches[0].rule, want[i]);
+        assert_int_equal(v.status, i == 0 ? DECISION_SPAM : DECISION_PENDING);
+        verdict_free(&v);
+        comment_free(&c);
+    }
+    ruleset_release(rs);
+    engine_thread_done();
+    unlink(path);
+    snprintf(path, sizeof path, "%s/spam.model", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_score),
+        cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_learned_rule),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
