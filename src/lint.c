@@ -4,10 +4,11 @@
  * badly: patterns an attacker can drive into PCRE2's match limit (each one
  * then counts as "no match" on every comment shaped like the attack),
  * escapes for characters the rule's view has already removed, alternatives
- * too short for the space-less squash view, and list entries the fold
- * rewrites. It re-reads the files for the pattern text and the line of every
- * condition and pairs them, in order, with the compiled conditions of the
- * ruleset loaded from the same path. Pure module. */
+ * too short for the space-less squash view, list entries the fold
+ * rewrites, and learned models that have seen too few comments. It re-reads
+ * the files for the pattern text and the line of every condition and pairs
+ * them, in order, with the compiled conditions of the ruleset loaded from
+ * the same path. Pure module. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "raqib/lint.h"
 
@@ -21,10 +22,12 @@
 #include <time.h>
 
 #include "raqib/engine.h"
+#include "raqib/learn.h"
 #include "raqib/normalize.h"
 #include "raqib/rules.h"
 
 #define SHORT_LITERAL 6
+#define LINT_MODEL_MIN_DOCS 50  /* comments of each kind a model wants */
 #define PROBE_BYTES 6000
 
 struct lint {
@@ -215,6 +218,16 @@ static void check_short(struct lint *l, const char *p, enum norm_view view, cons
 
 /* ---- words lists ---- */
 
+/* A model that has seen few comments of either kind scores nearly
+ * everything 0.5: its rule is there but will seldom hit. */
+static void check_model(struct lint *l, const struct rule_cond *c, const char *file, int line)
+{
+    unsigned long pos = learn_model_docs(c->model, 1), neg = learn_model_docs(c->model, 0);
+    if (pos < LINT_MODEL_MIN_DOCS || neg < LINT_MODEL_MIN_DOCS)
+        warn(l, file, line, "the model has learned from %lu positive and %lu negative comments; "
+             "it says little before %d of each (raqib rules train)", pos, neg, LINT_MODEL_MIN_DOCS);
+}
+
 static void check_words(struct lint *l, const char *name, enum norm_view view)
 {
     if (view == VIEW_RAW)
@@ -311,7 +324,8 @@ static int lint_file(struct lint *l, const char *path, const char *display)
             continue;
         }
         int is_match = strcmp(key, "match") == 0 || strcmp(key, "unless") == 0;
-        if (rule < 0 || !(is_match || strcmp(key, "words") == 0 || strcmp(key, "links") == 0))
+        if (rule < 0 || !(is_match || strcmp(key, "words") == 0 || strcmp(key, "links") == 0 ||
+                          strcmp(key, "learned") == 0))
             continue;
         const struct rule_cond *conds;
         size_t n = ruleset_rule_conds(l->rs, (size_t)rule, &conds);
@@ -326,6 +340,8 @@ static int lint_file(struct lint *l, const char *path, const char *display)
                 check_short(l, pat, (enum norm_view)c->view, display, lineno);
             }
             probe(l, c, display, lineno);
+        } else if (c->kind == RULE_COND_LEARNED) {
+            check_model(l, c, display, lineno);
         } else if (c->kind == RULE_COND_WORDS) {
             char *name = token(&rest);
             if (name)

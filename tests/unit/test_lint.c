@@ -51,6 +51,13 @@ static const struct lint_case cases[] = {
     /* list entries the fold rewrites */
     { "rule A\n  words content w.txt\n  score 1\n", "ساحر\nالزئبق الأحمر\n", NULL,
       "w.txt:2: entry 'الزئبق الأحمر' is matched as 'الزيبق الاحمر'" },
+    /* learned models (written to w.txt): one that has seen little, and a
+     * learned line before a match line, which must still be paired right */
+    { "rule A\n  learned content w.txt >= 0.9\n  score 1\n", "raqib-learned 1\ndocs 3 4\n", NULL,
+      "t.rules:2: the model has learned from 3 positive and 4 negative comments" },
+    { "rule A\n  learned content w.txt >= 0.9\n  score 1\n", "raqib-learned 1\ndocs 50 60\n", NULL, NULL },
+    { "rule A\n  learned content w.txt >= 0.9\n  match content:squash /what\\s+app/\n  score 1\n",
+      "raqib-learned 1\ndocs 50 60\n", NULL, "t.rules:3: '\\s' can never match in the squash view" },
 };
 
 struct seen {
