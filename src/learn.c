@@ -65,11 +65,15 @@ static uint64_t hash_pair(uint64_t a, uint64_t b)
     return mix(a ^ (b * 0x9e3779b97f4a7c15ULL) ^ 0x5bd1e9955bd1e995ULL);
 }
 
-/* Letters, marks and digits make words; everything else separates them. */
+/* Letters, marks and digits make words; everything else separates them.
+ * ASCII and the Arabic letters, which most comments are made of, are
+ * decided without the Unicode tables. */
 static int is_word_char(utf8proc_int32_t cp)
 {
     if (cp < 0x80)
         return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    if ((cp >= 0x0621 && cp <= 0x063a) || (cp >= 0x0641 && cp <= 0x064a))
+        return 1;
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
     case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
@@ -93,11 +97,20 @@ static uint64_t word_hash(const char *s, size_t n, size_t chars, int all_digits)
     return hash_bytes(s, n);
 }
 
-/* 1 when s[0..n) starts (at_end 0) or ends (at_end 1) with the string a. */
-static int has_affix(const char *s, size_t n, const char *a, int at_end)
+struct affix { const char *s; size_t len; };
+#define AFFIX(text) { text, sizeof text - 1 }
+
+/* 1 when s[0..n) starts (at_end 0) or ends (at_end 1) with a. Affixes
+ * are a few bytes: a loop beats a call to memcmp. */
+static int has_affix(const char *s, size_t n, const struct affix *a, int at_end)
 {
-    size_t k = strlen(a);
-    return n > k && memcmp(s + (at_end ? n - k : 0), a, k) == 0;
+    if (n <= a->len)
+        return 0;
+    const char *p = s + (at_end ? n - a->len : 0);
+    for (size_t k = 0; k < a->len; k++)
+        if (p[k] != a->s[k])
+            return 0;
+    return 1;
 }
 
 /* Arabic words carry clitics: و/ف "and", ال "the", ب/ل/ك before it, and
@@ -106,26 +119,52 @@ static int has_affix(const char *s, size_t n, const char *a, int at_end)
  * share evidence. Returns 0 when the word has no such affix. */
 static uint64_t stem_hash(const char *s, size_t n)
 {
-    static const char *prefixes[] = { "وال", "بال", "كال", "فال", "لل", "ال", "و", "ف" };
-    static const char *suffixes[] = { "هما", "كما", "هم", "هن", "كم", "كن", "نا", "ها", "ين",
-                                      "ون", "ات", "ان", "يه", "ه", "ك", "ي" };
+    static const struct affix prefixes[] = {
+        AFFIX("وال"), AFFIX("بال"), AFFIX("كال"), AFFIX("فال"), AFFIX("لل"), AFFIX("ال"), AFFIX("و"), AFFIX("ف"),
+    };
+    static const struct affix suffixes[] = {
+        AFFIX("هما"), AFFIX("كما"), AFFIX("هم"), AFFIX("هن"), AFFIX("كم"), AFFIX("كن"), AFFIX("نا"), AFFIX("ها"),
+        AFFIX("ين"), AFFIX("ون"), AFFIX("ات"), AFFIX("ان"), AFFIX("يه"), AFFIX("ه"), AFFIX("ك"), AFFIX("ي"),
+    };
     const size_t min = 3 * 2;   /* three Arabic letters, two bytes each */
     size_t a = 0, b = n;
-    if ((unsigned char)s[0] < 0x80)
+    if ((unsigned char)s[0] < 0x80 || n < min + 2)
         return 0;
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-        if (has_affix(s, n, prefixes[i], 0) && n - strlen(prefixes[i]) >= min) {
-            a = strlen(prefixes[i]);
+        if (has_affix(s, n, &prefixes[i], 0) && n - prefixes[i].len >= min) {
+            a = prefixes[i].len;
             break;
         }
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
-        if (has_affix(s + a, n - a, suffixes[i], 1) && n - a - strlen(suffixes[i]) >= min) {
-            b = n - strlen(suffixes[i]);
+        if (has_affix(s + a, n - a, &suffixes[i], 1) && n - a - suffixes[i].len >= min) {
+            b = n - suffixes[i].len;
             break;
         }
     if (a == 0 && b == n)
         return 0;
     return mix(hash_bytes(s + a, b - a) ^ 0x7374656d73746d31ULL);
+}
+
+/* The code point at s[0..n): 1- and 2-byte sequences (ASCII, Arabic) here,
+ * the rest through utf8proc. Sets *step; *cp is -1 on invalid UTF-8. */
+static utf8proc_int32_t next_cp(const char *s, size_t n, utf8proc_ssize_t *step)
+{
+    unsigned char b = (unsigned char)s[0];
+    if (b < 0x80) {
+        *step = 1;
+        return b;
+    }
+    if ((b & 0xe0) == 0xc0 && b >= 0xc2 && n >= 2 && ((unsigned char)s[1] & 0xc0) == 0x80) {
+        *step = 2;
+        return (utf8proc_int32_t)(((b & 0x1fu) << 6) | ((unsigned char)s[1] & 0x3fu));
+    }
+    utf8proc_int32_t cp = -1;
+    *step = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &cp);
+    if (*step < 1) {
+        *step = 1;
+        cp = -1;
+    }
+    return cp;
 }
 
 void learn_tokens(const char *norm, size_t len, learn_token_fn fn, void *arg)
@@ -136,11 +175,8 @@ void learn_tokens(const char *norm, size_t len, learn_token_fn fn, void *arg)
     while (i <= len) {
         utf8proc_int32_t cp = -1;
         utf8proc_ssize_t step = 1;
-        if (i < len) {
-            step = utf8proc_iterate((const utf8proc_uint8_t *)norm + i, (utf8proc_ssize_t)(len - i), &cp);
-            if (step < 1)
-                step = 1, cp = -1;
-        }
+        if (i < len)
+            cp = next_cp(norm + i, len - i, &step);
         if (i < len && cp >= 0 && is_word_char(cp)) {
             if (!chars)
                 start = i, all_digits = 1;
@@ -335,21 +371,23 @@ static int by_strength(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-/* P(chi-square with v degrees of freedom >= x2), v even; summed in logs so
- * that a long comment's large x2 does not underflow the first term. */
+/* P(chi-square with v degrees of freedom >= x2), v even: the series
+ * e^-m (1 + m + m^2/2! + …) with m = x2/2, as SpamBayes computes it. Past
+ * m = 700 e^-m underflows; with at most 150 clues (v/2 <= 150) the whole
+ * sum is then below 1e-130, so 0 is the answer. */
 static double chi2_q(double x2, size_t v)
 {
     double m = x2 / 2.0;
     if (m <= 0)
         return 1.0;
-    double term = -m, sum = -m;
+    if (m > 700.0)
+        return 0.0;
+    double term = exp(-m), sum = term;
     for (size_t i = 1; i < v / 2; i++) {
-        term += log(m) - log((double)i);
-        double hi = sum > term ? sum : term, lo = sum > term ? term : sum;
-        sum = hi + log1p(exp(lo - hi));
+        term *= m / (double)i;
+        sum += term;
     }
-    double q = exp(sum);
-    return q < 1.0 ? q : 1.0;
+    return sum < 1.0 ? sum : 1.0;
 }
 
 /* Fisher's combination of the clues into one score. */
@@ -361,11 +399,23 @@ static double combine(double *clues, size_t n)
         qsort(clues, n, sizeof *clues, by_strength);
         n = MAX_CLUES;
     }
-    double ln_ham = 0, ln_spam = 0;
+    /* The products of f and of 1 - f, renormalized with frexp before they
+     * underflow: two logs in all instead of two per clue. */
+    double spam = 1.0, ham = 1.0;
+    int spam_exp = 0, ham_exp = 0, e;
     for (size_t i = 0; i < n; i++) {
-        ln_spam += log(1.0 - clues[i]);
-        ln_ham += log(clues[i]);
+        spam *= 1.0 - clues[i];
+        ham *= clues[i];
+        if (spam < 1e-200) {
+            spam = frexp(spam, &e);
+            spam_exp += e;
+        }
+        if (ham < 1e-200) {
+            ham = frexp(ham, &e);
+            ham_exp += e;
+        }
     }
+    double ln_spam = log(spam) + spam_exp * M_LN2, ln_ham = log(ham) + ham_exp * M_LN2;
     double s = 1.0 - chi2_q(-2.0 * ln_spam, 2 * n);
     double h = 1.0 - chi2_q(-2.0 * ln_ham, 2 * n);
     return (s - h + 1.0) / 2.0;

@@ -202,6 +202,7 @@ for n in $RULE_COUNTS; do
     E[load_$n]=$(sed -n 's/^load_seconds=\([0-9.]*\).*/\1/p' <<<"$out")
     E[fold]=$(sed -n 's/^fold_mb_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
     E[fold_norm]=$(sed -n 's/^fold_norm_mb_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
+    E[learned]=$(sed -n 's/^learned_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
 done
 
 # ---- the table ----------------------------------------------------------------
@@ -246,6 +247,7 @@ for n in $RULE_COUNTS; do
 done
 echo "fold (norm_text_build, every view of the comment, flags counted): ${E[fold]:-?} MB/s"
 echo "fold (the norm view alone, as the bench rules read it): ${E[fold_norm]:-?} MB/s"
+echo "learned model (rules/models/spam.model) scoring the folded comment: ${E[learned]:-?} comments/s"
 echo "memory: RSS with $RSS_RULES rules ${RSS10K:-?} KB; ${IDLE_CONN:-?} bytes per idle keep-alive connection (1,000 opened)"
 echo "redis: $(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),usec=[0-9]*,usec_per_call=\([0-9.]*\).*/EVALSHA (the submit script) \1 calls, \2 µs per call (wall time in Redis, which shares CPU 1 with wrk)/p')"
 echo "half of peak: each of the $CONNS connections paced (post.lua delay) to offer half the keep-alive req/s"
