@@ -157,6 +157,20 @@ subtest 'comment-check: a filled honeypot is certain spam' => sub {
     is $b, 'false', 'an empty honeypot is no signal';
 };
 
+subtest 'comment-check: an administrator\'s comment is never spam (user_role)' => sub {
+    my ($s, $b, $h) = ak('/1.1/comment-check', comment(comment_content => $spam_ar . ' admin', api_key => 'akis3cret',
+                                                      user_role => 'administrator'));
+    is $b, 'false', 'false, as Akismet answers';
+    ok !exists $h->{'x-akismet-pro-tip'}, 'no pro-tip';
+    is $h->{'x-raqib-status'}, 'approved', 'approved';
+    cmp_ok $h->{'x-raqib-score'}, '>=', 10, 'with the score the rules gave';
+    my $g = get_item($h->{'x-raqib-id'});
+    is $g->{status}, 'approved', 'stored approved';
+    ($s, $b, $h) = ak('/1.1/comment-check', comment(comment_content => $spam_ar . ' editor', api_key => 'akis3cret',
+                                                   user_role => 'editor'));
+    is $b, 'true', 'any other role is scored as usual';
+};
+
 subtest 'comment-check: is_test scores but stores nothing' => sub {
     my $before = scalar @{ $redis->cmd('KEYS', "raqib:{$site}:c:*") };
     my ($s, $b, $h) = ak('/1.1/comment-check', comment(comment_content => $spam_ar . ' test', api_key => 'akis3cret',
