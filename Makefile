@@ -15,7 +15,7 @@ REDIS_URL ?=
 # missing ones are installed).
 DEB_PKGS := gcc make pkg-config libevent-dev libhiredis-dev libpcre2-dev \
             libjansson-dev libutf8proc-dev libssl-dev libcmocka-dev \
-            redis-server perl curl
+            redis-server perl curl openssl python3
 # Hyperscan (prefilter.c) is amd64-only in Debian and optional: without it
 # (or with NO_HYPERSCAN=1) every pattern runs through PCRE2 alone.
 ifeq ($(shell dpkg --print-architecture 2>/dev/null),amd64)
@@ -33,7 +33,7 @@ PURE_PKGS   += libhs
 CFLAGS_HS   := -DRAQIB_HAVE_HYPERSCAN
 endif
 endif
-SERVER_PKGS := libevent libevent_pthreads hiredis libcrypto
+SERVER_PKGS := libevent libevent_pthreads libevent_openssl hiredis libssl libcrypto
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g

@@ -38,6 +38,7 @@ static const struct directive directives[] = {
     { "spool", D_STR, OFF(spool), "./var/spool", 0, 0, "where accepted comments wait while Redis is unreachable" },
     { "webhook_url", D_STR, OFF(webhook_url), NULL, 0, 0, "URL that receives each decision as a signed POST" },
     { "webhook_secret", D_STR, OFF(webhook_secret), NULL, 0, 0, "HMAC-SHA256 key for X-Raqib-Signature" },
+    { "webhook_ca_file", D_STR, OFF(webhook_ca_file), NULL, 0, 0, "PEM file of the CAs an https webhook's certificate may chain to (default: the system's)" },
     { "hyperscan_cache", D_STR, OFF(hyperscan_cache), "./var/hs-cache", 0, 0, "folder for compiled Hyperscan databases (\"\" = none): restarts and reloads skip the compile" },
     { "honeypot_field", D_STR, OFF(honeypot_field), "website2", 0, 0, "form field only bots fill in" },
     { "max_body", D_INT, OFF(max_body), "262144", 1024, 64L * 1024 * 1024, "largest request body in bytes" },
@@ -449,9 +450,8 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
     }
     if (config_parse_redis_url(cfg->redis, &target, err, errlen) < 0)
         return -1;
-    if (cfg->webhook_url && strncmp(cfg->webhook_url, "http://", 7) != 0) {
-        seterr(err, errlen, "webhook_url '%s' must be an http:// URL (put a TLS proxy in front for https)",
-               cfg->webhook_url);
+    if (cfg->webhook_url && strncmp(cfg->webhook_url, "http://", 7) != 0 && strncmp(cfg->webhook_url, "https://", 8) != 0) {
+        seterr(err, errlen, "webhook_url '%s' must be an http:// or https:// URL", cfg->webhook_url);
         return -1;
     }
     if (cfg->webhook_url && !cfg->webhook_secret) {

@@ -6,7 +6,10 @@
  * the cursor (SET) and the next entry goes at once; anything else doubles the
  * site's backoff (1 s up to 5 min) and the same entry is tried again. Sites
  * are learnt from submissions and decisions in this process, and at start by
- * scanning for feed streams, so deliveries left by a previous run resume. */
+ * scanning for feed streams, so deliveries left by a previous run resume.
+ * An https URL is reached over TLS (libevent's OpenSSL bufferevent): the
+ * certificate must chain to the system's CAs, or to webhook_ca_file, and
+ * name the URL's host. */
 #include "raqib/webhook.h"
 
 #include <pthread.h>
@@ -16,13 +19,16 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/ssl.h>
 
 #include "raqib/config.h"
 #include "raqib/log.h"
@@ -68,6 +74,7 @@ struct webhook {
     char host[256];
     int port;
     char path[2048];
+    SSL_CTX *tls;               /* https: the client context; NULL for http */
     struct event *tick;
     struct site *sites;
     size_t nsites;
@@ -187,6 +194,8 @@ static void on_cursor_saved(void *arg, const struct redisReply *r, const char *e
     free(d);
 }
 
+static void tls_failure(struct evhttp_connection *conn, char *buf, size_t len);
+
 static void on_response(struct evhttp_request *req, void *arg)
 {
     struct delivery *d = arg;
@@ -194,13 +203,21 @@ static void on_response(struct evhttp_request *req, void *arg)
     struct site *s = &wh->sites[d->site_index];
     int code = req ? evhttp_request_get_response_code(req) : 0;
     struct timeval zero = { 0, 0 };
+    char tls[256] = "";
+    if (!code && wh->tls)
+        tls_failure(d->conn, tls, sizeof tls);   /* before the connection goes */
     untrack(d);
     event_base_once(wh->base, -1, EV_TIMEOUT, free_conn, d->conn, &zero);   /* not from inside its callback */
     d->conn = NULL;
     wh->inflight--;
     if (code < 200 || code > 299) {
-        char why[64];
-        snprintf(why, sizeof why, code ? "HTTP %d" : "no answer", code);
+        char why[300];
+        if (code)
+            snprintf(why, sizeof why, "HTTP %d", code);
+        else if (tls[0])
+            snprintf(why, sizeof why, "no answer (TLS: %s)", tls);
+        else
+            snprintf(why, sizeof why, "no answer");
         retry_later(s, why);
         free(d);
         return;
@@ -215,6 +232,73 @@ static void on_response(struct evhttp_request *req, void *arg)
         retry_later(s, "store down");
         free(d);
     }
+}
+
+/* A connection to the webhook's host: plain, or TLS with SNI and the
+ * certificate checked against the host name. NULL when one cannot be made. */
+static struct evhttp_connection *open_connection(struct webhook *wh)
+{
+    if (!wh->tls)
+        return evhttp_connection_base_new(wh->base, NULL, wh->host, (unsigned short)wh->port);
+    SSL *ssl = SSL_new(wh->tls);
+    if (!ssl)
+        return NULL;
+    if (!SSL_set_tlsext_host_name(ssl, wh->host) || !SSL_set1_host(ssl, wh->host)) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    struct bufferevent *bev = bufferevent_openssl_socket_new(wh->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+                                                             BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!bev) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    /* A server that closes without close_notify has still answered. */
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    struct evhttp_connection *conn =
+        evhttp_connection_base_bufferevent_new(wh->base, NULL, bev, wh->host, (unsigned short)wh->port);
+    if (!conn)
+        bufferevent_free(bev);
+    return conn;
+}
+
+/* OpenSSL's first reason in text ("" when it has none), from the
+ * connection's bufferevent when there is one (libevent keeps the errors of
+ * its TLS bufferevents there), else from this thread's error queue, which
+ * is then emptied so the next delivery starts clean. */
+static void tls_failure(struct evhttp_connection *conn, char *buf, size_t len)
+{
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+    unsigned long e = bev ? bufferevent_get_openssl_error(bev) : 0;
+    if (!e)
+        e = ERR_get_error();
+    buf[0] = '\0';
+    if (e)
+        ERR_error_string_n(e, buf, len);
+    while (ERR_get_error())
+        ;
+}
+
+/* The client context for an https webhook: peer verified against the
+ * system's CAs or ca_file, TLS 1.2 at least. NULL with err set. */
+static SSL_CTX *tls_context(const char *ca_file, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        snprintf(err, errlen, "webhook: cannot create a TLS context");
+        return NULL;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    int ok = ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL) : SSL_CTX_set_default_verify_paths(ctx);
+    if (ok != 1) {
+        char why[256];
+        tls_failure(NULL, why, sizeof why);
+        snprintf(err, errlen, "webhook_ca_file '%s': cannot load it (%s)", ca_file ? ca_file : "(system)", why);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
 }
 
 /* Build the JSON body of one feed entry (field/value array). */
@@ -239,8 +323,7 @@ static void send_delivery(struct webhook *wh, size_t index, const redisReply *en
         retry_later(s, "out of memory");
         return;
     }
-    *d = (struct delivery){ wh, index, evhttp_connection_base_new(wh->base, NULL, wh->host, (unsigned short)wh->port),
-                            NULL, NULL };
+    *d = (struct delivery){ wh, index, open_connection(wh), NULL, NULL };
     struct evhttp_request *req = d->conn ? evhttp_request_new(on_response, d) : NULL;
     if (!req) {
         if (d->conn)
@@ -396,14 +479,18 @@ struct webhook *webhook_start(struct event_base *base, struct store *st, const s
     wh->uri = evhttp_uri_parse(cfg->webhook_url);
     const char *scheme = wh->uri ? evhttp_uri_get_scheme(wh->uri) : NULL;
     const char *host = wh->uri ? evhttp_uri_get_host(wh->uri) : NULL;
-    if (!scheme || strcmp(scheme, "http") != 0 || !host || !*host) {
-        snprintf(err, errlen, "webhook_url '%s' must be an http:// URL with a host (put a TLS proxy in front "
-                 "for https)", cfg->webhook_url);
+    int https = scheme && strcmp(scheme, "https") == 0;
+    if (!scheme || (strcmp(scheme, "http") != 0 && !https) || !host || !*host) {
+        snprintf(err, errlen, "webhook_url '%s' must be an http:// or https:// URL with a host", cfg->webhook_url);
+        webhook_free(wh);
+        return NULL;
+    }
+    if (https && !(wh->tls = tls_context(cfg->webhook_ca_file, err, errlen))) {
         webhook_free(wh);
         return NULL;
     }
     snprintf(wh->host, sizeof wh->host, "%s", host);
-    wh->port = evhttp_uri_get_port(wh->uri) > 0 ? evhttp_uri_get_port(wh->uri) : 80;
+    wh->port = evhttp_uri_get_port(wh->uri) > 0 ? evhttp_uri_get_port(wh->uri) : https ? 443 : 80;
     const char *path = evhttp_uri_get_path(wh->uri), *query = evhttp_uri_get_query(wh->uri);
     snprintf(wh->path, sizeof wh->path, "%s%s%s", path && *path ? path : "/", query ? "?" : "", query ? query : "");
     wh->tick = evtimer_new(base, on_tick, wh);
@@ -444,6 +531,7 @@ void webhook_free(struct webhook *wh)
         event_free(wh->tick);
     if (wh->uri)
         evhttp_uri_free(wh->uri);
+    SSL_CTX_free(wh->tls);
     free(wh->sites);
     free(wh);
     pthread_mutex_lock(&registry.lock);

@@ -32,6 +32,7 @@ struct config {
     char *spool;
     char *webhook_url;
     char *webhook_secret;
+    char *webhook_ca_file;    /* NULL: the system's CA store */
     char *honeypot_field;
     char *hyperscan_cache;    /* compiled Hyperscan databases, "" = none */
     long max_body;            /* bytes */
