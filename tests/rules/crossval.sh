@@ -7,7 +7,8 @@
 #
 #   tests/rules/crossval.sh [RULES_DIR] [DATA_DIR]
 #
-# RULES_DIR (default rules) must read its model from models/spam.model.
+# RULES_DIR (default rules) must read its models from models/spam.model and
+# models/abuse.model (the ones train-models.sh builds).
 set -eu
 RAQIB=${RAQIB:-build/raqib}
 RULES=${1:-rules}

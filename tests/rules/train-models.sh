@@ -7,10 +7,13 @@
 #
 # DATA_DIR (default ../shared/data) holds *.jsonl lines with "text" or
 # "content" and "label". spam.model learns spam against everything that is
-# not spam (ham, clean and abusive comments: abuse is not advertising).
+# not spam (ham, clean and abusive comments: abuse is not advertising);
+# abuse.model learns abusive comments against everything that is not
+# abusive (clean, ham and spam comments: advertising is not an insult).
 # RAQIB names the binary (default build/raqib); MIN_COUNT (default 2) drops
 # tokens seen in fewer comments. A site should rather learn from its own
 # moderators: raqib rules train --redis URL --site S rules/models/spam.model
+# (and --positive rejected --negative approved for abuse.model).
 set -eu
 RAQIB=${RAQIB:-build/raqib}
 DATA=${1:-../shared/data}
@@ -20,3 +23,5 @@ ls "$DATA"/*.jsonl >/dev/null 2>&1 || { echo "train-models.sh: no *.jsonl in $DA
 mkdir -p "$OUT"
 cat "$DATA"/*.jsonl | "$RAQIB" rules train --positive spam --negative ham,clean,abusive \
     --min-count "${MIN_COUNT:-2}" "$OUT/spam.model"
+cat "$DATA"/*.jsonl | "$RAQIB" rules train --positive abusive --negative clean,ham,spam \
+    --min-count "${MIN_COUNT:-2}" "$OUT/abuse.model"
