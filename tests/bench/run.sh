@@ -13,7 +13,8 @@
 # and wrk to CPU 1 (taskset) when there are two cores or more.
 #
 # Env: BENCH_SECONDS (wrk run length, default 6), BENCH_CONNS (default 50),
-# BENCH_RULES ("10 1000 10000"), BENCH_RSPAMD=0 skips rspamd,
+# BENCH_RULES ("10 1000 10000"), BENCH_RSPAMD=0 skips rspamd, BENCH_REDIS_ARGS
+# (more redis-server options),
 # BENCH_ENGINE_MAX (1000: the engine alone is measured up to this many rules,
 # since a 10,000-rule Hyperscan build takes minutes and raqibd already pays it).
 # Everything it starts is stopped by PID on exit; files go to a temp dir.
@@ -100,8 +101,10 @@ first() { local v=(${R[$1]:-0}); echo "${v[0]}"; }
 
 # ---- redis ------------------------------------------------------------------
 RPORT=$(free_port)
+# BENCH_REDIS_ARGS adds redis-server options (e.g. "--auto-aof-rewrite-percentage 0").
+# shellcheck disable=SC2086
 $LOAD redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$T" --appendonly yes --appendfsync everysec \
-             --save "" --logfile "$T/redis.log" &
+             --save "" --logfile "$T/redis.log" ${BENCH_REDIS_ARGS:-} &
 PIDS+=($!)
 wait_port "$RPORT"
 
