@@ -79,7 +79,7 @@ struct ruleset {
      * reads: the engine folds only those. */
     unsigned views[CF_COUNT];
     /* The models `learned` conditions read, each loaded once. */
-    struct loaded_model { char *path; struct learn_model *model; } *models;
+    struct loaded_model { char *path, *name; struct learn_model *model; } *models;
     size_t nmodels;
 };
 
@@ -578,6 +578,7 @@ static void ruleset_free(struct ruleset *rs)
     free(rs->files);
     for (size_t i = 0; i < rs->nmodels; i++) {
         free(rs->models[i].path);
+        free(rs->models[i].name);
         learn_model_free(rs->models[i].model);
     }
     free(rs->models);
@@ -879,14 +880,14 @@ static int parse_links(struct parser *p, char *rest)
 
 /* The model at name (relative to the rules folder), loaded on first use
  * and kept by the ruleset; NULL after an error message. */
-static const struct learn_model *model_for(struct parser *p, const char *name)
+static const struct loaded_model *model_for(struct parser *p, const char *name)
 {
     char path[4096], why[4200];
     rules_words_path(p->dir, name, path, sizeof path);
     struct ruleset *rs = p->rs;
     for (size_t i = 0; i < rs->nmodels; i++)
         if (strcmp(rs->models[i].path, path) == 0)
-            return rs->models[i].model;
+            return &rs->models[i];
     struct loaded_model *nm = realloc(rs->models, (rs->nmodels + 1) * sizeof *nm);
     if (!nm) {
         perr(p, "out of memory");
@@ -898,13 +899,19 @@ static const struct learn_model *model_for(struct parser *p, const char *name)
         perr(p, "model %s: %s (build one with: raqib rules train)", name, why);
         return NULL;
     }
-    if (!(nm[rs->nmodels].path = strdup(path))) {
+    struct loaded_model *lm = &nm[rs->nmodels];
+    lm->path = strdup(path);
+    lm->name = strdup(name);
+    lm->model = m;
+    if (!lm->path || !lm->name) {
+        free(lm->path);
+        free(lm->name);
         learn_model_free(m);
         perr(p, "out of memory");
         return NULL;
     }
-    nm[rs->nmodels++].model = m;
-    return m;
+    rs->nmodels++;
+    return lm;
 }
 
 /* `learned` FIELD MODEL OP P */
@@ -925,8 +932,11 @@ static int parse_learned(struct parser *p, char *rest)
         return -1;
     if (parse_number(num, &c.p) < 0 || c.p < 0 || c.p > 1)
         return perr(p, "bad probability '%s' (expected a number from 0 to 1)", num);
-    if (!(c.model = model_for(p, file)))
+    const struct loaded_model *lm = model_for(p, file);
+    if (!lm)
         return -1;
+    c.model = lm->model;
+    c.model_file = lm->name;
     return add_cond(p, &c);
 }
 
@@ -1288,6 +1298,8 @@ void ruleset_rule_info(const struct ruleset *rs, size_t i, struct rule_info *out
     out->kind = kinds[r->conds[c].kind];
     out->field = rule_field_name(r->conds[c].field);
     out->view = norm_view_name((enum norm_view)r->conds[c].view);
+    out->model = r->conds[c].model;
+    out->model_file = r->conds[c].model_file;
 }
 
 size_t ruleset_rule_conds(const struct ruleset *rs, size_t i, const struct rule_cond **out)

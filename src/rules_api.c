@@ -27,6 +27,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "raqib/learn.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/rules.h"
@@ -108,6 +109,11 @@ static json_t *rule_json(const struct rule_info *info)
     if (o)
         json_object_set_new(o, "decisions", json_pack("{s:i, s:i, s:i, s:i}", "approved", 0, "rejected", 0,
                                                       "spam", 0, "overruled", 0));
+    if (o && info->model)   /* what the model has learned from */
+        json_object_set_new(o, "model", json_pack("{s:s, s:I, s:I, s:I}", "file", info->model_file, "positive",
+                                                  (json_int_t)learn_model_docs(info->model, 1), "negative",
+                                                  (json_int_t)learn_model_docs(info->model, 0), "tokens",
+                                                  (json_int_t)learn_model_tokens(info->model)));
     return o;
 }
 

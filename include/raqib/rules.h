@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 struct ruleset;
+struct learn_model;
 
 /* What a rule is, for listings, matches and metrics. Pointers live as long
  * as the ruleset. */
@@ -24,6 +25,8 @@ struct rule_info {
     const char *kind;         /* "match", "words", "links" or "learned" */
     const char *field;        /* "content", "any", "flags", … */
     const char *view;         /* "norm", "raw", … */
+    const struct learn_model *model;  /* kind "learned": its model, else NULL */
+    const char *model_file;   /* kind "learned": the MODEL as written in the rule */
 };
 
 /* Load every *.rules file under path (a folder, or one file) into a new
@@ -62,7 +65,6 @@ enum rule_link_op { RULE_LINK_GE = 0, RULE_LINK_GT, RULE_LINK_EQ, RULE_LINK_LT, 
 #define RULE_FIELD_FLAGS (-2)  /* the pseudo-field of signals, raw view only */
 
 struct pcre2_real_code_8;      /* pcre2_code with PCRE2_CODE_UNIT_WIDTH 8 */
-struct learn_model;
 
 struct rule_cond {
     enum rule_cond_kind kind;
@@ -75,6 +77,7 @@ struct rule_cond {
     enum rule_link_op op;      /* LINKS: count OP n; LEARNED: score OP p */
     long n;
     const struct learn_model *model;  /* LEARNED: owned by the ruleset */
+    const char *model_file;    /* LEARNED: MODEL as written in the rule */
     double p;
 };
 

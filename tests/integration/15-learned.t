@@ -95,6 +95,11 @@ is_deeply $j->{matches}, [], 'no rule hit';
 my ($status, $rules) = $d->get('/v1/rules', $adm);
 my ($learned) = grep { $_->{name} eq 'LEARNED_SPAM' } @{ $rules->{rules} };
 is $learned->{kind}, 'learned', 'GET /v1/rules lists the rule as learned';
+is_deeply [ @{ $learned->{model} }{qw(file positive negative)} ], [ 'models/spam.model', 12, 12 ],
+    'with what its model has learned from';
+cmp_ok $learned->{model}{tokens}, '>', 0, 'and how many tokens it holds';
+my ($marked) = grep { $_->{name} eq 'MARKED_BY_RULES' } @{ $rules->{rules} };
+ok !exists $marked->{model}, 'a match rule has no model';
 
 # Mistakes get clear answers.
 ($rc, $out) = run("$raqib rules train --redis $url $dir/x.model");
