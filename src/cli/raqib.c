@@ -539,9 +539,15 @@ static int train_decided(const char *status, const char *content, size_t len, vo
 }
 
 /* One JSON line: label (or status) and the field (content falls back to text). */
-static int train_line(struct trainer *t, const char *line)
+static int train_line(struct trainer *t, const char *line, size_t lineno)
 {
-    json_t *obj = json_loads(line, 0, NULL);
+    json_error_t jerr;
+    json_t *obj = json_loads(line, 0, &jerr);
+    if (!json_is_object(obj)) {
+        fprintf(stderr, "raqib: line %zu: not a JSON object%s%s\n", lineno, obj ? "" : ": ", obj ? "" : jerr.text);
+        json_decref(obj);
+        return 1;
+    }
     const char *label = json_string_value(json_object_get(obj, "label"));
     if (!label)
         label = json_string_value(json_object_get(obj, "status"));
@@ -554,20 +560,30 @@ static int train_line(struct trainer *t, const char *line)
     return rc;
 }
 
-/* Feed every line of stdin to the trainer. 0, or 1 after a message. */
+/* Feed every line of stdin to the trainer (blank lines aside). 0, or 1
+ * after a message: a line that is not a JSON object is named, and then no
+ * model is written, since the input is not what it was meant to be. */
 static int train_from_stdin(struct trainer *t)
 {
     char *line = NULL;
-    size_t cap = 0, lineno = 0;
+    size_t cap = 0, lineno = 0, bad = 0;
     int rc = 0;
     while (rc == 0 && getline(&line, &cap, stdin) >= 0) {
         lineno++;
-        if (train_line(t, line) < 0) {
+        if (line[strspn(line, " \t\r\n")] == '\0')
+            continue;
+        int r = train_line(t, line, lineno);
+        if (r < 0) {
             fprintf(stderr, "raqib: line %zu: out of memory\n", lineno);
             rc = 1;
         }
+        bad += r > 0;
     }
     free(line);
+    if (rc == 0 && bad) {
+        fprintf(stderr, "raqib: %zu of %zu lines could not be read; %s not written\n", bad, lineno, t->o->model);
+        rc = 1;
+    }
     return rc;
 }
 

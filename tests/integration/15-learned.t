@@ -102,6 +102,12 @@ my ($marked) = grep { $_->{name} eq 'MARKED_BY_RULES' } @{ $rules->{rules} };
 ok !exists $marked->{model}, 'a match rule has no model';
 
 # Mistakes get clear answers.
+write_file("$dir/bad.jsonl", qq({"text":"fine","label":"ham"}\n\nnot json\n{"text":"x","label":"spam"}\n));
+($rc, $out) = run("$raqib rules train $dir/y.model < $dir/bad.jsonl");
+is $rc, 1, 'a line that is not JSON: exit 1';
+like $out, qr/^raqib: line 3: not a JSON object: /m, 'naming the line';
+like $out, qr/^raqib: 1 of 4 lines could not be read; \S+y\.model not written$/m, 'and no model is written';
+ok !-e "$dir/y.model", 'indeed';
 ($rc, $out) = run("$raqib rules train --redis $url $dir/x.model");
 is $rc, 2, '--redis without --site';
 like $out, qr/needs --site/, 'says so';
