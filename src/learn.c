@@ -36,6 +36,8 @@ struct learn_model {
     struct slot *t;
     size_t cap, n;              /* cap a power of two */
     unsigned long docs[2];      /* [0] negative, [1] positive comments */
+    char feed_site[65];         /* "": not trained from a decisions feed */
+    char feed_cursor[64];
 };
 
 /* ---- hashing and tokens ----------------------------------------------- */
@@ -444,6 +446,28 @@ size_t learn_model_tokens(const struct learn_model *m)
     return m->n;
 }
 
+const char *learn_model_feed_cursor(const struct learn_model *m, const char *site)
+{
+    return m->feed_site[0] && strcmp(m->feed_site, site) == 0 ? m->feed_cursor : NULL;
+}
+
+/* Site names and cursors are single words (site [a-z0-9_-], cursors
+ * "ms-seq"), so the file line stays "feed SITE CURSOR". */
+static int is_word(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    return n > 0 && n < max && strcspn(s, " \t\r\n") == n;
+}
+
+int learn_model_set_feed_cursor(struct learn_model *m, const char *site, const char *cursor)
+{
+    if (!is_word(site, sizeof m->feed_site) || !is_word(cursor, sizeof m->feed_cursor))
+        return -1;
+    snprintf(m->feed_site, sizeof m->feed_site, "%s", site);
+    snprintf(m->feed_cursor, sizeof m->feed_cursor, "%s", cursor);
+    return 0;
+}
+
 /* ---- the file ----------------------------------------------------------- */
 
 #define MAGIC "raqib-learned 1"
@@ -468,6 +492,8 @@ static long write_model(FILE *f, const struct learn_model *m, unsigned min_count
     qsort(kept, n, sizeof *kept, by_key);
     fprintf(f, "%s\n# token hashes with the number of positive and negative comments holding them\n"
             "docs %lu %lu\n", MAGIC, m->docs[1], m->docs[0]);
+    if (m->feed_site[0])
+        fprintf(f, "feed %s %s\n", m->feed_site, m->feed_cursor);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "%016llx %u %u\n", (unsigned long long)kept[i].key, kept[i].pos, kept[i].neg);
     free(kept);
@@ -515,6 +541,15 @@ static int read_count(struct learn_model *m, const char *line)
     return 0;
 }
 
+/* "SITE CURSOR" of a feed line into m; NULL, or what is wrong. */
+static const char *read_feed(struct learn_model *m, const char *rest)
+{
+    char site[sizeof m->feed_site], cursor[sizeof m->feed_cursor], extra;
+    if (sscanf(rest, "%64s %63s %c", site, cursor, &extra) != 2 || learn_model_set_feed_cursor(m, site, cursor) < 0)
+        return "expected \"feed SITE CURSOR\"";
+    return NULL;
+}
+
 struct learn_model *learn_model_load(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -538,6 +573,8 @@ struct learn_model *learn_model_load(const char *path, char *err, size_t errlen)
             have_docs = 1;
         else if (!have_docs)
             problem = "expected \"docs POSITIVE NEGATIVE\"";
+        else if (strncmp(line, "feed ", 5) == 0)
+            problem = read_feed(m, line + 5);
         else if (read_count(m, line) < 0)
             problem = "expected \"HASH POSITIVE NEGATIVE\" (16 hex digits and two counts)";
     }

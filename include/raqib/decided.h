@@ -20,9 +20,12 @@ struct decided_counts {
     size_t gone;        /* left out: text no longer stored (spam expires) */
 };
 
-/* Walk site's decided comments on the Redis at url (redis://[:pass@]host:port[/db]).
- * 0, or -1 with a sentence in err. */
-int decided_each(const char *url, const char *site, int include_automatic, decided_fn fn, void *arg,
-                 struct decided_counts *counts, char *err, size_t errlen);
+/* Walk site's decided comments on the Redis at url (redis://[:pass@]host:port[/db])
+ * whose feed entries come after the cursor *after ("" or NULL: from the
+ * start); on return *after (a buffer of after_len bytes) holds the cursor of
+ * the last entry read, unchanged when there was none. 0, or -1 with a
+ * sentence in err. */
+int decided_each(const char *url, const char *site, int include_automatic, char *after, size_t after_len,
+                 decided_fn fn, void *arg, struct decided_counts *counts, char *err, size_t errlen);
 
 #endif

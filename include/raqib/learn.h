@@ -42,6 +42,13 @@ unsigned long learn_model_docs(const struct learn_model *m, int positive);
 /* Distinct tokens held. */
 size_t learn_model_tokens(const struct learn_model *m);
 
+/* Where training from a site's decisions feed stopped, kept in the model
+ * file so `rules train --redis --add` goes on from there: the feed cursor
+ * for site, or NULL when the model was not trained from that site's feed.
+ * set returns 0, or -1 when site or cursor is too long. */
+const char *learn_model_feed_cursor(const struct learn_model *m, const char *site);
+int learn_model_set_feed_cursor(struct learn_model *m, const char *site, const char *cursor);
+
 /* Write the model to path (through a temporary file and rename, so a
  * daemon reloading never reads half a model), keeping only tokens seen in
  * at least min_count comments. Returns how many were kept, or -1 with a

@@ -89,10 +89,14 @@ refused:
     return NULL;
 }
 
-/* Every id in the feed, from the oldest entry on. */
-static int read_feed(redisContext *c, const char *site, struct ids *ids, size_t *entries, char *err, size_t errlen)
+/* Every id in the feed after the cursor after ("" from the oldest entry
+ * on), which is moved to the last entry read. */
+static int read_feed(redisContext *c, const char *site, struct ids *ids, size_t *entries, char *after,
+                     size_t after_len, char *err, size_t errlen)
 {
-    char key[600], start[64] = "-";
+    char key[600], start[80] = "-";
+    if (after && after[0])
+        snprintf(start, sizeof start, "(%s", after);
     snprintf(key, sizeof key, "raqib:{%s}:decisions", site);
     for (;;) {
         redisReply *r = redisCommand(c, "XRANGE %s %s + COUNT %d", key, start, PAGE);
@@ -104,6 +108,8 @@ static int read_feed(redisContext *c, const char *site, struct ids *ids, size_t 
         for (size_t i = 0; i < r->elements; i++) {
             redisReply *entry = r->element[i], *fields = entry->element[1];
             snprintf(start, sizeof start, "(%s", entry->element[0]->str);
+            if (after)
+                snprintf(after, after_len, "%s", entry->element[0]->str);
             (*entries)++;
             for (size_t f = 0; f + 1 < fields->elements; f += 2)
                 if (strcmp(fields->element[f]->str, "id") == 0 &&
@@ -158,15 +164,15 @@ static int read_page(redisContext *c, const char *site, char **ids, size_t n, in
     return rc;
 }
 
-int decided_each(const char *url, const char *site, int include_automatic, decided_fn fn, void *arg,
-                 struct decided_counts *counts, char *err, size_t errlen)
+int decided_each(const char *url, const char *site, int include_automatic, char *after, size_t after_len,
+                 decided_fn fn, void *arg, struct decided_counts *counts, char *err, size_t errlen)
 {
     struct ids ids = { 0 };
     memset(counts, 0, sizeof *counts);
     redisContext *c = connect_to(url, err, errlen);
     if (!c)
         return -1;
-    int rc = read_feed(c, site, &ids, &counts->decisions, err, errlen);
+    int rc = read_feed(c, site, &ids, &counts->decisions, after, after_len, err, errlen);
     if (rc == 0) {
         ids_unique(&ids);
         for (size_t i = 0; rc == 0 && i < ids.n; i += PAGE)

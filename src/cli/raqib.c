@@ -65,7 +65,8 @@ static const char usage[] =
     "            comments are kept. --add adds to the counts MODEL holds.\n"
     "            With --redis, learns instead from site S's decided comments\n"
     "            (their status is the label: approved, spam, rejected),\n"
-    "            moderators' decisions only unless --include-automatic.\n"
+    "            moderators' decisions only unless --include-automatic; with\n"
+    "            --add, only the decisions made since MODEL last learned from S.\n"
     "            The file is replaced whole (POST /v1/rules/reload to use it).\n";
 
 static int usage_error(const char *what)
@@ -590,15 +591,23 @@ static int train_from_stdin(struct trainer *t)
 /* Feed the site's decided comments to the trainer. 0, or 1 after a message. */
 static int train_from_redis(struct trainer *t)
 {
-    char err[1024];
+    char err[1024], cursor[64] = "", from[64] = "";
+    const char *kept = learn_model_feed_cursor(t->m, t->o->site);   /* --add: go on from there */
+    snprintf(from, sizeof from, "%s", kept ? kept : "");
+    snprintf(cursor, sizeof cursor, "%s", from);
     struct decided_counts n;
-    if (decided_each(t->o->redis, t->o->site, t->o->include_automatic, train_decided, t, &n, err, sizeof err) < 0 ||
-        t->failed) {
+    if (decided_each(t->o->redis, t->o->site, t->o->include_automatic, cursor, sizeof cursor, train_decided, t, &n,
+                     err, sizeof err) < 0 || t->failed) {
         fprintf(stderr, "raqib: %s\n", t->failed ? "out of memory" : err);
         return 1;
     }
-    printf("%s: %zu decisions, %zu decided comments read; left out: %zu decided by the rules, "
-           "%zu no longer stored\n", t->o->site, n.decisions, n.comments, n.automatic, n.gone);
+    if (cursor[0] && learn_model_set_feed_cursor(t->m, t->o->site, cursor) < 0) {
+        fprintf(stderr, "raqib: feed cursor '%s' of site '%s' cannot be kept in the model\n", cursor, t->o->site);
+        return 1;
+    }
+    printf("%s: %zu decisions%s%s, %zu decided comments read; left out: %zu decided by the rules, "
+           "%zu no longer stored\n", t->o->site, n.decisions, from[0] ? " after " : "", from, n.comments,
+           n.automatic, n.gone);
     return 0;
 }
 

@@ -80,6 +80,17 @@ like $out, qr/spam\.model: 12 positive and 12 negative comments/, 'the moderator
 like $out, qr/13 positive and 12 negative comments/, '--include-automatic adds the rules\' own verdict';
 ($rc, $out) = run("$raqib rules train --redis $url --site default $dir/models/spam.model");
 
+
+# --add goes on from where the model stopped: only decisions made since.
+($rc, $out) = run("$raqib rules train --add --redis $url --site default $dir/models/spam.model");
+like $out, qr/^default: 0 decisions after \d+-\d+, 0 decided comments read/m, '--add: nothing new, nothing read';
+like $out, qr/12 positive and 12 negative comments/, 'the counts kept';
+my $late = submit('cheap loans fast approval call now 99');
+is(($d->post("/v1/comments/$late/decision", { status => 'spam' }, $mod))[0], 200, 'one more decision');
+($rc, $out) = run("$raqib rules train --add --redis $url --site default $dir/models/spam.model");
+like $out, qr/^default: 1 decisions after \d+-\d+, 1 decided comments read/m, '--add: the new one alone';
+like $out, qr/13 positive and 12 negative comments/, 'added to the counts';
+
 is(($d->request('POST', '/v1/rules/reload', undef, $adm))[0], 200, 'reload picks up the new model');
 
 my ($s, $j) = $d->post('/v1/check', { post_id => 7, author => 'X', email => 'x@example.com',
@@ -95,7 +106,7 @@ is_deeply $j->{matches}, [], 'no rule hit';
 my ($status, $rules) = $d->get('/v1/rules', $adm);
 my ($learned) = grep { $_->{name} eq 'LEARNED_SPAM' } @{ $rules->{rules} };
 is $learned->{kind}, 'learned', 'GET /v1/rules lists the rule as learned';
-is_deeply [ @{ $learned->{model} }{qw(file positive negative)} ], [ 'models/spam.model', 12, 12 ],
+is_deeply [ @{ $learned->{model} }{qw(file positive negative)} ], [ 'models/spam.model', 13, 12 ],
     'with what its model has learned from';
 cmp_ok $learned->{model}{tokens}, '>', 0, 'and how many tokens it holds';
 my ($marked) = grep { $_->{name} eq 'MARKED_BY_RULES' } @{ $rules->{rules} };

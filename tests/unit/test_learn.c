@@ -134,6 +134,16 @@ static void test_save_load(void **state)
     const char *probes[] = { "cheap pills, call now", "thanks for the article", "thanks, cheap pills" };
     for (size_t i = 0; i < 3; i++)
         assert_true(score(m, probes[i]) == score(back, probes[i]));
+    assert_null(learn_model_feed_cursor(back, "news"));   /* not trained from a feed */
+    learn_model_free(back);
+    /* the feed cursor travels with the model */
+    assert_int_equal(learn_model_set_feed_cursor(m, "news", "1795949426011-0"), 0);
+    assert_int_equal(learn_model_set_feed_cursor(m, "two words", "1-0"), -1);
+    assert_true(learn_model_save(m, path, 1, err, sizeof err) > 0);
+    back = learn_model_load(path, err, sizeof err);
+    assert_non_null(back);
+    assert_string_equal(learn_model_feed_cursor(back, "news"), "1795949426011-0");
+    assert_null(learn_model_feed_cursor(back, "other"));
     learn_model_free(back);
     /* min_count 6 keeps only tokens of six or more comments (cheap, now,
      * thanks…); one-off pairs go */
@@ -176,6 +186,7 @@ static void test_load_errors(void **state)
     expect_refused("raqib-learned 1\ndocs 1 1\n00000000000000a1 1\n", ":3: expected \"HASH POSITIVE NEGATIVE\"");
     expect_refused("raqib-learned 1\ndocs 1 1\nzz 1 1\n", ":3: expected \"HASH");
     expect_refused("raqib-learned 1\n# only comments\n", ":2: no \"docs\" line");
+    expect_refused("raqib-learned 1\ndocs 1 1\nfeed onlysite\n", ":3: expected \"feed SITE CURSOR\"");
     char err[512];
     assert_null(learn_model_load("/nonexistent/x.model", err, sizeof err));
     assert_non_null(strstr(err, "No such file"));
