@@ -51,6 +51,8 @@ static int by_string(const void *a, const void *b)
 /* Sort and drop repeats: a comment decided twice is learned once. */
 static void ids_unique(struct ids *ids)
 {
+    if (ids->n < 2)
+        return;   /* nothing to sort, and qsort must not be given NULL */
     qsort(ids->v, ids->n, sizeof *ids->v, by_string);
     size_t k = 0;
     for (size_t i = 0; i < ids->n; i++) {
