@@ -159,11 +159,31 @@ struct tally {
     size_t *rule_pos, *rule_neg;
 };
 
+/* One input line as a JSON object; NULL after naming the line on stderr.
+ * `rules test` and `rules train` read their input the same way. */
+static json_t *json_line(const char *line, size_t lineno)
+{
+    json_error_t jerr;
+    json_t *obj = json_loads(line, 0, &jerr);
+    if (json_is_object(obj))
+        return obj;
+    fprintf(stderr, "raqib: line %zu: not a JSON object%s%s\n", lineno, obj ? "" : ": ", obj ? "" : jerr.text);
+    json_decref(obj);
+    return NULL;
+}
+
+/* Member name of obj; `content` falls back to `text`, the datasets' name. */
+static json_t *member(json_t *obj, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    return v || strcmp(name, "content") != 0 ? v : json_object_get(obj, "text");
+}
+
 /* Copy the string member name of obj into field f of c (non-strings: numbers
  * are printed, so "post_id": 5 works). Returns 0, or -1 on allocation failure. */
 static int take(struct comment *c, enum comment_field f, json_t *obj, const char *name)
 {
-    json_t *v = json_object_get(obj, name);
+    json_t *v = member(obj, name);
     char num[64];
     if (json_is_string(v))
         return comment_set(c, f, json_string_value(v), json_string_length(v));
@@ -182,7 +202,7 @@ static int read_comment(json_t *obj, struct comment *c, struct engine_signals *s
         { CF_IP, "ip" }, { CF_USER_AGENT, "user_agent" }, { CF_REFERRER, "referrer" },
         { CF_POST_ID, "post_id" }, { CF_SITE, "site" }, { CF_LANG, "lang" },
     };
-    if (take(c, CF_CONTENT, obj, json_object_get(obj, "content") ? "content" : "text") < 0)
+    if (take(c, CF_CONTENT, obj, "content") < 0)
         return -1;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (take(c, names[i].f, obj, names[i].name) < 0)
@@ -381,12 +401,8 @@ static int cmd_test(int argc, char **argv)
         lineno++;
         if (line[strspn(line, " \t\r\n")] == '\0')
             continue;
-        json_error_t jerr;
-        json_t *obj = json_loads(line, 0, &jerr);
-        if (!json_is_object(obj)) {
-            fprintf(stderr, "raqib: line %zu: not a JSON object%s%s\n", lineno,
-                    obj ? "" : ": ", obj ? "" : jerr.text);
-            json_decref(obj);
+        json_t *obj = json_line(line, lineno);
+        if (!obj) {
             rc = 1;
             continue;
         }
@@ -542,19 +558,13 @@ static int train_decided(const char *status, const char *content, size_t len, vo
 /* One JSON line: label (or status) and the field (content falls back to text). */
 static int train_line(struct trainer *t, const char *line, size_t lineno)
 {
-    json_error_t jerr;
-    json_t *obj = json_loads(line, 0, &jerr);
-    if (!json_is_object(obj)) {
-        fprintf(stderr, "raqib: line %zu: not a JSON object%s%s\n", lineno, obj ? "" : ": ", obj ? "" : jerr.text);
-        json_decref(obj);
+    json_t *obj = json_line(line, lineno);
+    if (!obj)
         return 1;
-    }
     const char *label = json_string_value(json_object_get(obj, "label"));
     if (!label)
         label = json_string_value(json_object_get(obj, "status"));
-    json_t *v = json_object_get(obj, t->o->field);
-    if (!v && strcmp(t->o->field, "content") == 0)
-        v = json_object_get(obj, "text");
+    json_t *v = member(obj, t->o->field);
     int rc = train_text(t, label, json_string_value(v), json_string_length(v),
                         strcmp(t->o->field, "content") == 0);
     json_decref(obj);
