@@ -1027,7 +1027,7 @@ static int parse_line(struct parser *p, char *line)
         return parse_rule(p, rest);
     if (strcmp(key, "threshold") == 0)
         return parse_threshold(p, rest);
-    static const char *keys[] = { "match", "unless", "words", "links", "score", "describe", "learned" };
+    static const char *keys[] = { "match", "unless", "words", "links", "learned", "score", "describe" };
     size_t k;
     for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
         if (strcmp(key, keys[k]) == 0)
@@ -1043,8 +1043,8 @@ static int parse_line(struct parser *p, char *line)
     case 1: return parse_match(p, rest, 1);
     case 2: return parse_words(p, rest);
     case 3: return parse_links(p, rest);
-    case 6: return parse_learned(p, rest);
-    case 4: {
+    case 4: return parse_learned(p, rest);
+    case 5: {
         strip_comment(rest);
         char *num = next_token(&rest);
         if (r->has_score)

@@ -194,46 +194,6 @@ static void on_cursor_saved(void *arg, const struct redisReply *r, const char *e
     free(d);
 }
 
-static void tls_failure(struct evhttp_connection *conn, char *buf, size_t len);
-
-static void on_response(struct evhttp_request *req, void *arg)
-{
-    struct delivery *d = arg;
-    struct webhook *wh = d->wh;
-    struct site *s = &wh->sites[d->site_index];
-    int code = req ? evhttp_request_get_response_code(req) : 0;
-    struct timeval zero = { 0, 0 };
-    char tls[256] = "";
-    if (!code && wh->tls)
-        tls_failure(d->conn, tls, sizeof tls);   /* before the connection goes */
-    untrack(d);
-    event_base_once(wh->base, -1, EV_TIMEOUT, free_conn, d->conn, &zero);   /* not from inside its callback */
-    d->conn = NULL;
-    wh->inflight--;
-    if (code < 200 || code > 299) {
-        char why[300];
-        if (code)
-            snprintf(why, sizeof why, "HTTP %d", code);
-        else if (tls[0])
-            snprintf(why, sizeof why, "no answer (TLS: %s)", tls);
-        else
-            snprintf(why, sizeof why, "no answer");
-        retry_later(s, why);
-        free(d);
-        return;
-    }
-    log_info("webhook for site %s: delivered %s", s->name, s->cursor);
-    char key[600];
-    store_key(key, sizeof key, s->name, "webhook");
-    const char *argv[] = { "SET", key, s->cursor };
-    wh->inflight++;
-    if (store_command(wh->store, 3, argv, NULL, on_cursor_saved, d) < 0) {
-        wh->inflight--;
-        retry_later(s, "store down");
-        free(d);
-    }
-}
-
 /* A connection to the webhook's host: plain, or TLS with SNI and the
  * certificate checked against the host name. NULL when one cannot be made. */
 static struct evhttp_connection *open_connection(struct webhook *wh)
@@ -299,6 +259,44 @@ static SSL_CTX *tls_context(const char *ca_file, char *err, size_t errlen)
         return NULL;
     }
     return ctx;
+}
+
+static void on_response(struct evhttp_request *req, void *arg)
+{
+    struct delivery *d = arg;
+    struct webhook *wh = d->wh;
+    struct site *s = &wh->sites[d->site_index];
+    int code = req ? evhttp_request_get_response_code(req) : 0;
+    struct timeval zero = { 0, 0 };
+    char tls[256] = "";
+    if (!code && wh->tls)
+        tls_failure(d->conn, tls, sizeof tls);   /* before the connection goes */
+    untrack(d);
+    event_base_once(wh->base, -1, EV_TIMEOUT, free_conn, d->conn, &zero);   /* not from inside its callback */
+    d->conn = NULL;
+    wh->inflight--;
+    if (code < 200 || code > 299) {
+        char why[300];
+        if (code)
+            snprintf(why, sizeof why, "HTTP %d", code);
+        else if (tls[0])
+            snprintf(why, sizeof why, "no answer (TLS: %s)", tls);
+        else
+            snprintf(why, sizeof why, "no answer");
+        retry_later(s, why);
+        free(d);
+        return;
+    }
+    log_info("webhook for site %s: delivered %s", s->name, s->cursor);
+    char key[600];
+    store_key(key, sizeof key, s->name, "webhook");
+    const char *argv[] = { "SET", key, s->cursor };
+    wh->inflight++;
+    if (store_command(wh->store, 3, argv, NULL, on_cursor_saved, d) < 0) {
+        wh->inflight--;
+        retry_later(s, "store down");
+        free(d);
+    }
 }
 
 /* Build the JSON body of one feed entry (field/value array). */
