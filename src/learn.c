@@ -271,21 +271,21 @@ struct doc {
     double clue_stack[STACK_SET / 2];
 };
 
-/* Set up the per-comment set, sized for the tokens len bytes can hold. */
-static int doc_init(struct doc *d, size_t len)
+/* Set up the per-comment set, sized for the tokens len bytes can hold,
+ * and room for a clue per token when scoring (training keeps no clues). */
+static int doc_init(struct doc *d, size_t len, int scoring)
 {
     size_t want = 2 * (len + 2), cap = 64;
     while (cap < want && cap < 2 * MAX_DOC_TOKENS)
         cap *= 2;
     d->cap = cap;
     d->n = 0;
-    if (cap <= STACK_SET) {
-        d->set = d->stack;
-        d->clues = d->clue_stack;
-    } else {
+    d->set = d->stack;
+    d->clues = scoring ? d->clue_stack : NULL;
+    if (cap > STACK_SET) {
         d->set = malloc(cap * sizeof *d->set);
-        d->clues = malloc(cap / 2 * sizeof *d->clues);
-        if (!d->set || !d->clues) {
+        d->clues = scoring ? malloc(cap / 2 * sizeof *d->clues) : NULL;
+        if (!d->set || (scoring && !d->clues)) {
             free(d->set);
             free(d->clues);
             return -1;
@@ -336,7 +336,7 @@ static void count_token(struct doc *d, uint64_t key)
 int learn_model_add(struct learn_model *m, const char *norm, size_t len, int positive)
 {
     struct doc d = { .each = count_token, .train = m, .positive = positive != 0 };
-    if (doc_init(&d, len) < 0)
+    if (doc_init(&d, len, 0) < 0)
         return -1;
     learn_tokens(norm, len, doc_token, &d);
     doc_done(&d);
@@ -428,7 +428,7 @@ double learn_model_score(const struct learn_model *m, const char *norm, size_t l
     if (!m || !m->docs[0] || !m->docs[1])
         return 0.5;
     struct doc d = { .each = add_clue, .model = m };
-    if (doc_init(&d, len) < 0)
+    if (doc_init(&d, len, 1) < 0)
         return 0.5;
     learn_tokens(norm, len, doc_token, &d);
     double p = combine(d.clues, d.nclues);
