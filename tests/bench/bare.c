@@ -2,9 +2,14 @@
  * request with 202 and a small JSON body, one thread, no parsing, no rules,
  * no Redis. Whatever raqibd costs beyond this is ours.
  *
- *   bare PORT */
+ *   bare PORT [changelist]
+ *
+ * With `changelist` the event loop uses libevent's epoll changelist, as
+ * raqibd's workers do (server.c, worker_base_new): the bench shows the plain
+ * default and this like-for-like floor side by side. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -21,11 +26,14 @@ static void answer(struct evhttp_request *req, void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: bare PORT\n");
+    if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "changelist") != 0)) {
+        fprintf(stderr, "usage: bare PORT [changelist]\n");
         return 2;
     }
-    struct event_base *base = event_base_new();
+    struct event_config *conf = event_config_new();
+    if (conf && argc == 3)
+        event_config_set_flag(conf, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    struct event_base *base = conf ? event_base_new_with_config(conf) : NULL;
     struct evhttp *http = base ? evhttp_new(base) : NULL;
     if (!http || evhttp_bind_socket(http, "127.0.0.1", (unsigned short)atoi(argv[1])) != 0) {
         fprintf(stderr, "bare: cannot listen on 127.0.0.1:%s\n", argv[1]);

@@ -11,14 +11,17 @@ f:close()
 local headers = { ["Content-Type"] = "application/json" }
 if os.getenv("BENCH_CLOSE") == "1" then headers["Connection"] = "close" end
 
--- BENCH_DELAY_MS paces each connection (wrk waits that long before its next
--- request): with C connections the offered rate is about C * 1000 / delay
--- per second, how the bench measures latency at half of peak. wrk's latency
--- figures do not include the wait.
+-- BENCH_DELAY_MS paces each connection (wrk waits about that long before
+-- its next request): with C connections the offered rate is about
+-- C * 1000 / delay per second, how the bench measures latency at half of
+-- peak. The wait is drawn uniformly from 0 to twice the mean: with a fixed
+-- wait the connections stay in step and every request arrives in a burst of
+-- C, so p99 would measure the burst, not the server. wrk's latency figures
+-- do not include the wait.
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
 if delay_ms and delay_ms > 0 then
   function delay()
-    return delay_ms
+    return math.random() * 2 * delay_ms
   end
 end
 
@@ -32,6 +35,10 @@ local next_id = 0
 function setup(thread)
   next_id = next_id + 1
   thread:set("thread_id", next_id)
+end
+
+function init(args)
+  math.randomseed(os.time() + thread_id)
 end
 
 function request()
