@@ -113,4 +113,36 @@ subtest 'SIGTERM finishes the request in flight, then exits 0' => sub {
     like $d->log_text, qr/stopped cleanly/;
 };
 
+# CPU seconds (user + system) the process has used so far.
+sub cpu_seconds {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/stat" or die "no /proc/$pid/stat: $!";
+    my @f = split ' ', (<$fh> =~ s/^.*\) //r);
+    return ($f[11] + $f[12]) / 100;     # utime, stime (fields 14, 15) in clock ticks
+}
+
+# The workers share one listening socket and batch their epoll changes
+# (server.c, worker_base_new). A worker that stops accepting must really
+# leave the socket: were it a dup()ed copy closed before the batched
+# epoll_ctl ran, epoll would keep reporting the waiting connection to a
+# loop that no longer knows it, and the draining worker would spin.
+subtest 'SIGTERM with connections waiting to be accepted: the drain does not spin' => sub {
+    my $d = new_raqibd(redis => $redis, threads => 2);
+    wait_until('readyz', sub { ($d->get('/readyz'))[0] == 200 });
+    $redis->cmd('CLIENT', 'PAUSE', '1500', 'ALL');
+    my $sock = raw_post($d, encode_json(comment()));
+    sleep 0.2;
+    kill 'TERM', $d->{pid};
+    sleep 0.1;
+    my @waiting = map { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $d->{port}, Proto => 'tcp') } 1 .. 3;
+    ok scalar(grep { defined } @waiting), 'connections wait in the backlog during the drain';
+    my $before = cpu_seconds($d->{pid});
+    sleep 1.0;
+    my $used = cpu_seconds($d->{pid}) - $before;
+    cmp_ok $used, '<', 0.4, "the draining daemon idles while it waits ($used s of CPU in 1 s)";
+    my $answer = do { local $/; <$sock> };
+    like $answer, qr{^HTTP/1\.1 202}, 'the in-flight request still got its 202';
+    is $d->stop, 0, 'exit status 0';
+};
+
 done_testing;
