@@ -26,6 +26,8 @@
 #define MAX_DOC_TOKENS   4096   /* distinct tokens looked at per comment */
 #define DIGIT_RUN_TOKEN  5      /* digit runs this long become "#digits:N" */
 #define STACK_SET        1024   /* per-comment set slots kept on the stack */
+#define CHAR_DOC_TOKENS  16384  /* MAX_DOC_TOKENS with character n-grams */
+#define PREFETCH         8      /* model lookups started ahead of use */
 
 struct slot {
     uint64_t key;               /* 0: empty */
@@ -36,6 +38,7 @@ struct learn_model {
     struct slot *t;
     size_t cap, n;              /* cap a power of two */
     unsigned long docs[2];      /* [0] negative, [1] positive comments */
+    unsigned kinds;             /* LEARN_TOKENS_* */
     char feed_site[65];         /* "": not trained from a decisions feed */
     char feed_cursor[64];
 };
@@ -169,7 +172,60 @@ static utf8proc_int32_t next_cp(const char *s, size_t n, utf8proc_ssize_t *step)
     return cp;
 }
 
-void learn_tokens(const char *norm, size_t len, learn_token_fn fn, void *arg)
+#define NGRAM_MIN   3         /* character n-grams of --char-ngrams models */
+#define NGRAM_MAX   5
+#define NGRAM_WORD  40        /* n-grams come from a word's first 40 characters */
+
+#define FNV_STEP(h, byte) (((h) ^ (unsigned char)(byte)) * 0x100000001b3ULL)
+
+/* The character 3- to 5-grams of one word, padded with a start and an end
+ * mark, as scikit-learn's char_wb analyzer makes them: they let a model
+ * trained on كلب recognize كلاب, يا_كلب and misspellings no stem list
+ * covers. Each n-gram is hashed as a leading 0x1f (no word holds control
+ * characters, so n-grams and words never share a hash), 0x01 for the
+ * start mark, the bytes, 0x02 for the end mark; the n-grams starting at one
+ * position share their prefix's hash. Returns fn's non-zero. */
+static int word_ngrams(const char *w, size_t n, learn_token_fn fn, void *arg)
+{
+    size_t off[NGRAM_WORD + 1], k = 0;   /* byte offset of each character, and the end */
+    utf8proc_ssize_t step = 1;
+    for (size_t i = 0; i < n && k < NGRAM_WORD; i += (size_t)step) {
+        off[k++] = i;
+        next_cp(w + i, n - i, &step);
+    }
+    off[k] = k < NGRAM_WORD ? n : off[k - 1] + (size_t)step;
+    size_t padded = k + 2;               /* positions 0 and k + 1 are the marks */
+    for (size_t p = 0; p + NGRAM_MIN <= padded; p++) {
+        uint64_t h = FNV_STEP(0xcbf29ce484222325ULL, 0x1f);
+        for (size_t q = p; q < p + NGRAM_MAX && q < padded; q++) {
+            if (q == 0)
+                h = FNV_STEP(h, 0x01);
+            else if (q == k + 1)
+                h = FNV_STEP(h, 0x02);
+            else
+                for (size_t b = off[q - 1]; b < off[q]; b++)
+                    h = FNV_STEP(h, w[b]);
+            if (q + 1 - p >= NGRAM_MIN && fn(mix(h), arg))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* The tokens of one word of two or more characters; prev is the word
+ * before it (0: none), and becomes this one. Returns fn's non-zero. */
+static int word_tokens(const char *w, size_t n, size_t chars, int all_digits, unsigned kinds, uint64_t *prev,
+                       learn_token_fn fn, void *arg)
+{
+    uint64_t h = word_hash(w, n, chars, all_digits);
+    uint64_t stem = all_digits ? 0 : stem_hash(w, n);
+    if (fn(h, arg) || (stem && fn(stem, arg)) || (*prev && fn(hash_pair(*prev, h), arg)))
+        return 1;
+    *prev = h;
+    return (kinds & LEARN_TOKENS_CHARS) && !all_digits && word_ngrams(w, n, fn, arg);
+}
+
+void learn_tokens_of(const char *norm, size_t len, unsigned kinds, learn_token_fn fn, void *arg)
 {
     size_t i = 0, start = 0, chars = 0;
     int all_digits = 1;
@@ -185,17 +241,18 @@ void learn_tokens(const char *norm, size_t len, learn_token_fn fn, void *arg)
             chars++;
             all_digits &= cp >= '0' && cp <= '9';
         } else if (chars) {
-            if (chars >= 2) {  /* one letter alone says nothing */
-                uint64_t h = word_hash(norm + start, i - start, chars, all_digits);
-                uint64_t stem = all_digits ? 0 : stem_hash(norm + start, i - start);
-                if (fn(h, arg) || (stem && fn(stem, arg)) || (prev && fn(hash_pair(prev, h), arg)))
-                    return;
-                prev = h;
-            }
+            /* one letter alone says nothing */
+            if (chars >= 2 && word_tokens(norm + start, i - start, chars, all_digits, kinds, &prev, fn, arg))
+                return;
             chars = 0;
         }
         i += (size_t)step;
     }
+}
+
+void learn_tokens(const char *norm, size_t len, learn_token_fn fn, void *arg)
+{
+    learn_tokens_of(norm, len, LEARN_TOKENS_WORDS, fn, arg);
 }
 
 /* ---- the table ---------------------------------------------------------- */
@@ -260,23 +317,25 @@ static struct slot *upsert(struct learn_model *m, uint64_t key)
 
 struct doc {
     uint64_t *set;              /* open addressing, 0 empty */
-    size_t cap, n;
+    size_t cap, n, max;         /* max: distinct tokens looked at */
     uint64_t stack[STACK_SET];
     void (*each)(struct doc *d, uint64_t key);  /* called once per new token */
     const struct learn_model *model;
     struct learn_model *train;
     int positive, failed;
     double *clues;              /* scoring: strongest token probabilities */
-    size_t nclues;
+    size_t nclues, nlisted;     /* nlisted: n-gram models list tokens first */
     double clue_stack[STACK_SET / 2];
 };
 
 /* Set up the per-comment set, sized for the tokens len bytes can hold,
  * and room for a clue per token when scoring (training keeps no clues). */
-static int doc_init(struct doc *d, size_t len, int scoring)
+static int doc_init(struct doc *d, size_t len, unsigned kinds, int scoring)
 {
-    size_t want = 2 * (len + 2), cap = 64;
-    while (cap < want && cap < 2 * MAX_DOC_TOKENS)
+    /* a word of k bytes makes at most 3k n-grams besides its own tokens */
+    size_t want = 2 * (len + 2) * (kinds & LEARN_TOKENS_CHARS ? 4 : 1), cap = 64;
+    d->max = kinds & LEARN_TOKENS_CHARS ? CHAR_DOC_TOKENS : MAX_DOC_TOKENS;
+    while (cap < want && cap < 2 * d->max)
         cap *= 2;
     d->cap = cap;
     d->n = 0;
@@ -312,7 +371,7 @@ static int doc_token(uint64_t key, void *arg)
         i = (i + 1) & mask;
     if (d->set[i])
         return 0;
-    if (d->n >= d->cap / 2 || d->n >= MAX_DOC_TOKENS)
+    if (d->n >= d->cap / 2 || d->n >= d->max)
         return 1;  /* enough tokens seen: stop */
     d->set[i] = key;
     d->n++;
@@ -336,9 +395,9 @@ static void count_token(struct doc *d, uint64_t key)
 int learn_model_add(struct learn_model *m, const char *norm, size_t len, int positive)
 {
     struct doc d = { .each = count_token, .train = m, .positive = positive != 0 };
-    if (doc_init(&d, len, 0) < 0)
+    if (doc_init(&d, len, m->kinds, 0) < 0)
         return -1;
-    learn_tokens(norm, len, doc_token, &d);
+    learn_tokens_of(norm, len, m->kinds, doc_token, &d);
     doc_done(&d);
     if (d.failed)
         return -1;
@@ -392,13 +451,44 @@ static double chi2_q(double x2, size_t v)
     return sum < 1.0 ? sum : 1.0;
 }
 
-/* Fisher's combination of the clues into one score. */
-static double combine(double *clues, size_t n)
+/* Move the k strongest of n clues to the front, in no order (three-way
+ * quickselect): a character n-gram model finds thousands of clues in a long
+ * comment, and sorting them all to keep 150 would cost more than the rest. */
+static void strongest_first(double *c, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        double pivot = fabs(c[lo + (hi - lo) / 2] - 0.5), t;
+        size_t lt = lo, i = lo, gt = hi;   /* [lo, lt) stronger, [gt, hi) weaker */
+        while (i < gt) {
+            double x = fabs(c[i] - 0.5);
+            if (x > pivot)
+                t = c[lt], c[lt++] = c[i], c[i++] = t;
+            else if (x < pivot)
+                t = c[--gt], c[gt] = c[i], c[i] = t;
+            else
+                i++;
+        }
+        if (k < lt)
+            hi = lt;
+        else if (k <= gt)
+            return;
+        else
+            lo = gt;
+    }
+}
+
+/* Fisher's combination of the clues into one score. Word models sort the
+ * clues (their scores stay what they always were); n-gram models select. */
+static double combine(double *clues, size_t n, int select)
 {
     if (!n)
         return 0.5;
     if (n > MAX_CLUES) {
-        qsort(clues, n, sizeof *clues, by_strength);
+        if (select)
+            strongest_first(clues, n, MAX_CLUES);
+        else
+            qsort(clues, n, sizeof *clues, by_strength);
         n = MAX_CLUES;
     }
     /* The products of f and of 1 - f, renormalized with frexp before they
@@ -423,15 +513,44 @@ static double combine(double *clues, size_t n)
     return (s - h + 1.0) / 2.0;
 }
 
+/* doc callback of n-gram models: list the token, its 64 bits in the next
+ * clue's place (a clue never outruns the token it comes from, so the list
+ * and the clues share the array). */
+static void list_token(struct doc *d, uint64_t key)
+{
+    memcpy(&d->clues[d->nlisted++], &key, sizeof key);
+}
+
+/* The clues of the listed tokens, the model's slots fetched PREFETCH tokens
+ * ahead: an n-gram model is megabytes, far more than the cache, and a
+ * comment holds thousands of n-grams, so waiting on each lookup in turn
+ * would be most of the time. */
+static void add_listed_clues(struct doc *d)
+{
+    size_t mask = d->model->cap - 1;
+    for (size_t i = 0; i < d->nlisted; i++) {
+        uint64_t key, ahead;
+        if (i + PREFETCH < d->nlisted) {
+            memcpy(&ahead, &d->clues[i + PREFETCH], sizeof ahead);
+            __builtin_prefetch(&d->model->t[ahead & mask]);
+        }
+        memcpy(&key, &d->clues[i], sizeof key);
+        add_clue(d, key);
+    }
+}
+
 double learn_model_score(const struct learn_model *m, const char *norm, size_t len)
 {
     if (!m || !m->docs[0] || !m->docs[1])
         return 0.5;
-    struct doc d = { .each = add_clue, .model = m };
-    if (doc_init(&d, len, 1) < 0)
+    int ngrams = (m->kinds & LEARN_TOKENS_CHARS) != 0;
+    struct doc d = { .each = ngrams ? list_token : add_clue, .model = m };
+    if (doc_init(&d, len, m->kinds, 1) < 0)
         return 0.5;
-    learn_tokens(norm, len, doc_token, &d);
-    double p = combine(d.clues, d.nclues);
+    learn_tokens_of(norm, len, m->kinds, doc_token, &d);
+    if (ngrams)
+        add_listed_clues(&d);
+    double p = combine(d.clues, d.nclues, ngrams);
     doc_done(&d);
     return p;
 }
@@ -444,6 +563,19 @@ unsigned long learn_model_docs(const struct learn_model *m, int positive)
 size_t learn_model_tokens(const struct learn_model *m)
 {
     return m->n;
+}
+
+int learn_model_set_tokens(struct learn_model *m, unsigned kinds)
+{
+    if (m->n || m->docs[0] || m->docs[1] || (kinds & ~(unsigned)LEARN_TOKENS_CHARS))
+        return -1;
+    m->kinds = kinds;
+    return 0;
+}
+
+unsigned learn_model_get_tokens(const struct learn_model *m)
+{
+    return m->kinds;
 }
 
 const char *learn_model_feed_cursor(const struct learn_model *m, const char *site)
@@ -471,6 +603,7 @@ int learn_model_set_feed_cursor(struct learn_model *m, const char *site, const c
 /* ---- the file ----------------------------------------------------------- */
 
 #define MAGIC "raqib-learned 1"
+#define TOKENS_CHARS "tokens words+chars"   /* absent: words only */
 
 static int by_key(const void *a, const void *b)
 {
@@ -492,6 +625,8 @@ static long write_model(FILE *f, const struct learn_model *m, unsigned min_count
     qsort(kept, n, sizeof *kept, by_key);
     fprintf(f, "%s\n# token hashes with the number of positive and negative comments holding them\n"
             "docs %lu %lu\n", MAGIC, m->docs[1], m->docs[0]);
+    if (m->kinds & LEARN_TOKENS_CHARS)
+        fprintf(f, "%s\n", TOKENS_CHARS);
     if (m->feed_site[0])
         fprintf(f, "feed %s %s\n", m->feed_site, m->feed_cursor);
     for (size_t i = 0; i < n; i++)
@@ -550,6 +685,18 @@ static const char *read_feed(struct learn_model *m, const char *rest)
     return NULL;
 }
 
+/* A "tokens" line, before any count: which tokens the counts are of. NULL,
+ * or what is wrong. */
+static const char *read_tokens(struct learn_model *m, const char *line, int have_counts)
+{
+    if (strcmp(line, TOKENS_CHARS) != 0 && strcmp(line, "tokens words") != 0)
+        return "expected \"tokens words\" or \"" TOKENS_CHARS "\"";
+    if (have_counts)
+        return "\"tokens\" must come before the counts";
+    m->kinds = strcmp(line, TOKENS_CHARS) == 0 ? LEARN_TOKENS_CHARS : LEARN_TOKENS_WORDS;
+    return NULL;
+}
+
 struct learn_model *learn_model_load(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
@@ -560,7 +707,7 @@ struct learn_model *learn_model_load(const char *path, char *err, size_t errlen)
     struct learn_model *m = learn_model_new();
     char *line = NULL;
     size_t cap = 0;
-    int lineno = 0, have_docs = 0;
+    int lineno = 0, have_docs = 0, have_counts = 0;
     const char *problem = m ? NULL : "out of memory";
     while (!problem && getline(&line, &cap, f) >= 0) {
         lineno++;
@@ -575,8 +722,12 @@ struct learn_model *learn_model_load(const char *path, char *err, size_t errlen)
             problem = "expected \"docs POSITIVE NEGATIVE\"";
         else if (strncmp(line, "feed ", 5) == 0)
             problem = read_feed(m, line + 5);
+        else if (strncmp(line, "tokens", 6) == 0)
+            problem = read_tokens(m, line, have_counts);
         else if (read_count(m, line) < 0)
             problem = "expected \"HASH POSITIVE NEGATIVE\" (16 hex digits and two counts)";
+        else
+            have_counts = 1;
     }
     if (!problem && !have_docs)
         problem = lineno ? "no \"docs\" line" : "empty file";

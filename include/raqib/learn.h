@@ -60,12 +60,25 @@ long learn_model_save(const struct learn_model *m, const char *path, unsigned mi
  * wrong" (or the system's reason) in err. */
 struct learn_model *learn_model_load(const char *path, char *err, size_t errlen);
 
+/* Which tokens a model counts. Words (with pairs and Arabic stems) always;
+ * LEARN_TOKENS_CHARS adds the character 3- to 5-grams of every word, marked
+ * at the word's start and end (recorded in the file as "tokens words+chars";
+ * a file without that line is words only, as every model before it). */
+enum { LEARN_TOKENS_WORDS = 0, LEARN_TOKENS_CHARS = 1 };
+
+/* Choose the tokens of a model no comment was added to yet. 0, or -1 when
+ * the model already holds counts (they were made with other tokens). */
+int learn_model_set_tokens(struct learn_model *m, unsigned kinds);
+unsigned learn_model_get_tokens(const struct learn_model *m);
+
 /* The tokens of a norm-view text, each as its hash, in order: words (runs of
  * letters, marks and digits of two or more characters; runs of five or more
  * digits become one token per length, so phone numbers generalize) and each
- * pair of neighbouring words. fn returns non-zero to stop. For tests and the
- * model itself. */
+ * pair of neighbouring words; with LEARN_TOKENS_CHARS in kinds, after each
+ * word its character n-grams. fn returns non-zero to stop. learn_tokens is
+ * words only. For tests and the model itself. */
 typedef int (*learn_token_fn)(uint64_t hash, void *arg);
 void learn_tokens(const char *norm, size_t len, learn_token_fn fn, void *arg);
+void learn_tokens_of(const char *norm, size_t len, unsigned kinds, learn_token_fn fn, void *arg);
 
 #endif

@@ -25,7 +25,7 @@ static const char usage[] =
     "       raqib rules lint [--strict] [DIR]\n"
     "       raqib rules test [--json] [--quiet] [--diff OTHER] [DIR] < comments.jsonl\n"
     "       raqib rules train [--positive L,…] [--negative L,…] [--field F] [--min-count N]\n"
-    "                         [--add] MODEL < labeled.jsonl\n"
+    "                         [--char-ngrams] [--add] MODEL < labeled.jsonl\n"
     "       raqib rules train --redis URL --site S [--include-automatic] [options] MODEL\n"
     "       raqib --help\n"
     "\n"
@@ -62,7 +62,9 @@ static const char usage[] =
     "            --positive (default spam) count as positives, labels in\n"
     "            --negative (default ham,approved) as negatives, other lines\n"
     "            are skipped. Only tokens seen in at least --min-count (2)\n"
-    "            comments are kept. --add adds to the counts MODEL holds.\n"
+    "            comments are kept. --char-ngrams also counts each word's\n"
+    "            character 3- to 5-grams (kept in MODEL's header).\n"
+    "            --add adds to the counts MODEL holds.\n"
     "            With --redis, learns instead from site S's decided comments\n"
     "            (their status is the label: approved, spam, rejected),\n"
     "            moderators' decisions only unless --include-automatic; with\n"
@@ -482,7 +484,7 @@ struct train_opts {
     const char *model, *positive, *negative, *field;
     const char *redis, *site;
     unsigned min_count;
-    int add, include_automatic;
+    int add, include_automatic, char_ngrams;
 };
 
 static int parse_train(int argc, char **argv, struct train_opts *o)
@@ -507,6 +509,8 @@ static int parse_train(int argc, char **argv, struct train_opts *o)
             o->include_automatic = 1;
         else if (strcmp(argv[i], "--add") == 0)
             o->add = 1;
+        else if (strcmp(argv[i], "--char-ngrams") == 0)
+            o->char_ngrams = 1;
         else if (argv[i][0] == '-' || o->model)
             return usage_error("rules train takes options and one MODEL path");
         else
@@ -631,6 +635,14 @@ static int cmd_train(int argc, char **argv)
     struct learn_model *m = o.add ? learn_model_load(o.model, err, sizeof err) : learn_model_new();
     if (!m) {
         fprintf(stderr, "raqib: %s\n", o.add ? err : "out of memory");
+        return 1;
+    }
+    if (o.char_ngrams && !o.add)
+        learn_model_set_tokens(m, LEARN_TOKENS_CHARS);   /* a new model: cannot fail */
+    if (o.add && o.char_ngrams != (learn_model_get_tokens(m) == LEARN_TOKENS_CHARS)) {
+        fprintf(stderr, "raqib: %s was trained %s character n-grams; --add %s --char-ngrams\n", o.model,
+                o.char_ngrams ? "without" : "with", o.char_ngrams ? "cannot add" : "needs");
+        learn_model_free(m);
         return 1;
     }
     struct trainer t = { .m = m, .o = &o };

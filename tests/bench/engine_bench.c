@@ -208,6 +208,11 @@ int main(int argc, char **argv)
         printf("learned_per_s=%.0f model_tokens=%zu\n", learned_rate(m, secs), learn_model_tokens(m));
         learn_model_free(m);
     }
+    /* the abuse model counts character n-grams too: its own, slower rate */
+    if ((m = learn_model_load("rules/models/abuse.model", err, sizeof err))) {
+        printf("learned_abuse_per_s=%.0f model_tokens=%zu\n", learned_rate(m, secs), learn_model_tokens(m));
+        learn_model_free(m);
+    }
     comment_free(&c);
     engine_thread_done();
     return 0;

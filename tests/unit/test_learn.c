@@ -4,7 +4,9 @@
  * Arabic clitics share a stem. Model: trained on two small made-up classes
  * it must score their own kind near 1 or 0 and the unknown at 0.5; a saved
  * model must load back with the same scores; a broken file is refused with
- * its line. Engine: a `learned` rule hits by the model's score. */
+ * its line. Character n-grams: what they add, that they reach unseen forms
+ * of a word, and that the "tokens" header keeps old files scoring as before.
+ * Engine: a `learned` rule hits by the model's score. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +38,13 @@ static struct collected tokens_of(const char *s)
 {
     struct collected c = { .n = 0 };
     learn_tokens(s, strlen(s), collect, &c);
+    return c;
+}
+
+static struct collected ngram_tokens_of(const char *s)
+{
+    struct collected c = { .n = 0 };
+    learn_tokens_of(s, strlen(s), LEARN_TOKENS_CHARS, collect, &c);
     return c;
 }
 
@@ -177,6 +186,105 @@ static void expect_refused(const char *text, const char *suffix)
     unlink(path);
 }
 
+/* Character n-grams: what they add to the words, and that they carry
+ * evidence to forms of a word the model never saw. */
+static void test_char_ngrams(void **state)
+{
+    (void)state;
+    /* "ab": the word, then <ab, ab>, <ab> (3- and 4-grams with the marks) */
+    struct collected ab = ngram_tokens_of("ab");
+    assert_int_equal(ab.n, 4);
+    assert_true(ab.h[0] == tokens_of("ab").h[0]);
+    /* "abcdef": padded to 8 positions, 6 + 5 + 4 n-grams of 3, 4, 5 */
+    assert_int_equal(ngram_tokens_of("abcdef").n, 1 + 15);
+    /* digit runs stay one token; single letters still make none */
+    assert_int_equal(ngram_tokens_of("0551234567 x").n, 1);
+    /* كلب and كلاب share no word and no stem, but n-grams (<كل) */
+    struct collected w1 = tokens_of("كلب"), w2 = tokens_of("كلاب");
+    struct collected n1 = ngram_tokens_of("كلب"), n2 = ngram_tokens_of("كلاب");
+    assert_false(shares_token(&w1, &w2));
+    assert_true(shares_token(&n1, &n2));
+
+    /* trained on the same comments, only the n-gram model knows an unseen
+     * inflection of the positives' word */
+    static const char *pos[] = { "you stupid man", "so stupid again", "stupid stupid" };
+    static const char *neg[] = { "a fine man", "so fine again", "fine work" };
+    struct learn_model *words = learn_model_new(), *chars = learn_model_new();
+    assert_non_null(words);
+    assert_non_null(chars);
+    assert_int_equal(learn_model_set_tokens(chars, LEARN_TOKENS_CHARS), 0);
+    for (int round = 0; round < 4; round++)
+        for (size_t i = 0; i < 3; i++) {
+            assert_int_equal(learn_model_add(words, pos[i], strlen(pos[i]), 1), 0);
+            assert_int_equal(learn_model_add(words, neg[i], strlen(neg[i]), 0), 0);
+            assert_int_equal(learn_model_add(chars, pos[i], strlen(pos[i]), 1), 0);
+            assert_int_equal(learn_model_add(chars, neg[i], strlen(neg[i]), 0), 0);
+        }
+    assert_true(score(words, "stupidest") == 0.5);
+    assert_true(score(chars, "stupidest") > 0.9);
+    assert_true(score(chars, "finest") < 0.1);
+    /* the kind of tokens is fixed once a model holds counts */
+    assert_int_equal(learn_model_set_tokens(chars, LEARN_TOKENS_WORDS), -1);
+    assert_int_equal(learn_model_set_tokens(words, LEARN_TOKENS_CHARS), -1);
+    learn_model_free(words);
+    learn_model_free(chars);
+}
+
+/* Read a whole small file into buf. */
+static void slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+/* The "tokens" header: written only for n-gram models, so a words model's
+ * file is what it always was, and an old file (no such line) loads as words
+ * and scores as before; an n-gram model comes back with its n-grams. */
+static void test_tokens_header(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/raqib-learn-XXXXXX", err[512], text[65536];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct learn_model *m = trained();
+    assert_true(learn_model_save(m, path, 1, err, sizeof err) > 0);
+    slurp(path, text, sizeof text);
+    assert_null(strstr(text, "tokens"));
+    assert_int_equal(strncmp(text, "raqib-learned 1\n", 16), 0);
+    struct learn_model *back = learn_model_load(path, err, sizeof err);
+    assert_non_null(back);
+    assert_int_equal(learn_model_get_tokens(back), LEARN_TOKENS_WORDS);
+    assert_true(score(back, "cheap pills, call now") == score(m, "cheap pills, call now"));
+    assert_true(score(back, "cheapest pill") == score(m, "cheapest pill"));
+    learn_model_free(back);
+    learn_model_free(m);
+
+    struct learn_model *c = learn_model_new();
+    assert_non_null(c);
+    assert_int_equal(learn_model_set_tokens(c, LEARN_TOKENS_CHARS), 0);
+    for (size_t i = 0; i < sizeof positives / sizeof positives[0]; i++) {
+        assert_int_equal(learn_model_add(c, positives[i], strlen(positives[i]), 1), 0);
+        assert_int_equal(learn_model_add(c, negatives[i], strlen(negatives[i]), 0), 0);
+    }
+    assert_true(learn_model_save(c, path, 1, err, sizeof err) > 0);
+    slurp(path, text, sizeof text);
+    assert_non_null(strstr(text, "\ntokens words+chars\n"));
+    back = learn_model_load(path, err, sizeof err);
+    assert_non_null(back);
+    assert_int_equal(learn_model_get_tokens(back), LEARN_TOKENS_CHARS);
+    const char *probes[] = { "cheapest pill", "thanks for the article", "zebra" };
+    for (size_t i = 0; i < 3; i++)
+        assert_true(score(back, probes[i]) == score(c, probes[i]));
+    assert_true(score(back, "cheapest pill") > 0.9);
+    learn_model_free(back);
+    learn_model_free(c);
+    unlink(path);
+}
+
 static void test_load_errors(void **state)
 {
     (void)state;
@@ -187,6 +295,10 @@ static void test_load_errors(void **state)
     expect_refused("raqib-learned 1\ndocs 1 1\nzz 1 1\n", ":3: expected \"HASH");
     expect_refused("raqib-learned 1\n# only comments\n", ":2: no \"docs\" line");
     expect_refused("raqib-learned 1\ndocs 1 1\nfeed onlysite\n", ":3: expected \"feed SITE CURSOR\"");
+    expect_refused("raqib-learned 1\ndocs 1 1\ntokens words+bytes\n", ":3: expected \"tokens words\" or");
+    expect_refused("raqib-learned 1\ndocs 1 1\ntokens\n", ":3: expected \"tokens words\" or");
+    expect_refused("raqib-learned 1\ndocs 1 1\n00000000000000a1 1 1\ntokens words+chars\n",
+                   ":4: \"tokens\" must come before the counts");
     char err[512];
     assert_null(learn_model_load("/nonexistent/x.model", err, sizeof err));
     assert_non_null(strstr(err, "No such file"));
@@ -240,6 +352,8 @@ int main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_score),
         cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_char_ngrams),
+        cmocka_unit_test(test_tokens_header),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_learned_rule),
     };
