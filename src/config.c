@@ -43,7 +43,7 @@ static const struct directive directives[] = {
     { "honeypot_field", D_STR, OFF(honeypot_field), "website2", 0, 0, "form field only bots fill in" },
     { "max_body", D_INT, OFF(max_body), "262144", 1024, 64L * 1024 * 1024, "largest request body in bytes" },
     { "max_headers", D_INT, OFF(max_headers), "16384", 1024, 1024 * 1024, "largest request header block in bytes" },
-    { "read_timeout", D_INT, OFF(read_timeout), "10", 1, 3600, "seconds allowed to read one request" },
+    { "read_timeout", D_INT, OFF(read_timeout), "10", 1, 3600, "seconds allowed between the bytes of a request" },
     { "redis_timeout_ms", D_INT, OFF(redis_timeout_ms), "2000", 10, 600000, "deadline for each Redis command" },
     { "min_fill_seconds", D_INT, OFF(min_fill_seconds), "3", 0, 3600, "a form posted sooner than this after form_rendered_at is a bot" },
     { "flood_seconds", D_INT, OFF(flood_seconds), "15", 0, 86400, "one comment per IP and per e-mail in this window (0 = off)" },
