@@ -34,9 +34,17 @@ struct slot {
     uint32_t pos, neg;
 };
 
+/* A token that can be a clue, with its probability (see clue_index). */
+struct clue_slot {
+    uint64_t key;               /* 0: empty */
+    double f;
+};
+
 struct learn_model {
     struct slot *t;
     size_t cap, n;              /* cap a power of two */
+    struct clue_slot *clue;     /* NULL: score from the counts */
+    size_t clue_cap;            /* a power of two */
     unsigned long docs[2];      /* [0] negative, [1] positive comments */
     unsigned kinds;             /* LEARN_TOKENS_* */
     char feed_site[65];         /* "": not trained from a decisions feed */
@@ -271,6 +279,7 @@ void learn_model_free(struct learn_model *m)
 {
     if (!m)
         return;
+    free(m->clue);
     free(m->t);
     free(m);
 }
@@ -330,13 +339,32 @@ struct doc {
 
 /* Set up the per-comment set, sized for the tokens len bytes can hold,
  * and room for a clue per token when scoring (training keeps no clues). */
-static int doc_init(struct doc *d, size_t len, unsigned kinds, int scoring)
+static size_t doc_max(unsigned kinds)
+{
+    return kinds & LEARN_TOKENS_CHARS ? CHAR_DOC_TOKENS : MAX_DOC_TOKENS;
+}
+
+static size_t doc_cap(size_t len, unsigned kinds)
 {
     /* a word of k bytes makes at most 3k n-grams besides its own tokens */
     size_t want = 2 * (len + 2) * (kinds & LEARN_TOKENS_CHARS ? 4 : 1), cap = 64;
-    d->max = kinds & LEARN_TOKENS_CHARS ? CHAR_DOC_TOKENS : MAX_DOC_TOKENS;
-    while (cap < want && cap < 2 * d->max)
+    while (cap < want && cap < 2 * doc_max(kinds))
         cap *= 2;
+    return cap;
+}
+
+/* How many distinct tokens of a comment of len bytes are looked at (see
+ * doc_token): those past it are not. */
+static size_t doc_limit(size_t len, unsigned kinds)
+{
+    size_t half = doc_cap(len, kinds) / 2;
+    return half < doc_max(kinds) ? half : doc_max(kinds);
+}
+
+static int doc_init(struct doc *d, size_t len, unsigned kinds, int scoring)
+{
+    size_t cap = doc_cap(len, kinds);
+    d->max = doc_max(kinds);
     d->cap = cap;
     d->n = 0;
     d->set = d->stack;
@@ -392,8 +420,11 @@ static void count_token(struct doc *d, uint64_t key)
         s->neg++;
 }
 
+static void drop_clue_index(struct learn_model *m);
+
 int learn_model_add(struct learn_model *m, const char *norm, size_t len, int positive)
 {
+    drop_clue_index(m);         /* the counts change: the probabilities too */
     struct doc d = { .each = count_token, .train = m, .positive = positive != 0 };
     if (doc_init(&d, len, m->kinds, 0) < 0)
         return -1;
@@ -416,13 +447,65 @@ static double token_prob(const struct learn_model *m, const struct slot *s)
     return (UNKNOWN_STRENGTH * UNKNOWN_PROB + seen * raw) / (UNKNOWN_STRENGTH + seen);
 }
 
+static int is_clue(double f)
+{
+    return fabs(f - 0.5) >= MIN_STRENGTH;
+}
+
+static void drop_clue_index(struct learn_model *m)
+{
+    free(m->clue);
+    m->clue = NULL;
+    m->clue_cap = 0;
+}
+
+static struct clue_slot *clue_find(const struct learn_model *m, uint64_t key)
+{
+    size_t mask = m->clue_cap - 1;
+    for (size_t i = key & mask;; i = (i + 1) & mask)
+        if (m->clue[i].key == key || m->clue[i].key == 0)
+            return &m->clue[i];
+}
+
+/* Index the tokens that can be clues, with their probabilities, once a
+ * loaded model's counts are final: scoring then skips the tokens that say
+ * nothing and the arithmetic of the rest, and the index, holding only those
+ * tokens at most half full, is smaller than the counts. The probability is
+ * token_prob's very value, so scores stay the same to the last bit. Out of
+ * memory, scoring reads the counts as before. */
+static void build_clue_index(struct learn_model *m)
+{
+    size_t strong = 0, cap = 64;
+    drop_clue_index(m);
+    if (!m->docs[0] || !m->docs[1])
+        return;
+    for (size_t i = 0; i < m->cap; i++)
+        strong += m->t[i].key && is_clue(token_prob(m, &m->t[i]));
+    while (cap < 2 * strong)
+        cap *= 2;
+    if (!(m->clue = calloc(cap, sizeof *m->clue)))
+        return;
+    m->clue_cap = cap;
+    for (size_t i = 0; i < m->cap; i++) {
+        double f = m->t[i].key ? token_prob(m, &m->t[i]) : 0.5;
+        if (is_clue(f))
+            *clue_find(m, m->t[i].key) = (struct clue_slot){ m->t[i].key, f };
+    }
+}
+
 static void add_clue(struct doc *d, uint64_t key)
 {
+    if (d->model->clue) {
+        const struct clue_slot *c = clue_find(d->model, key);
+        if (c->key)
+            d->clues[d->nclues++] = c->f;
+        return;
+    }
     const struct slot *s = find(d->model, key);
     if (!s->key)
         return;
     double f = token_prob(d->model, s);
-    if (fabs(f - 0.5) >= MIN_STRENGTH)
+    if (is_clue(f))
         d->clues[d->nclues++] = f;
 }
 
@@ -532,11 +615,103 @@ static void add_listed_clues(struct doc *d)
         uint64_t key, ahead;
         if (i + PREFETCH < d->nlisted) {
             memcpy(&ahead, &d->clues[i + PREFETCH], sizeof ahead);
-            __builtin_prefetch(&d->model->t[ahead & mask]);
+            if (d->model->clue)
+                __builtin_prefetch(&d->model->clue[ahead & (d->model->clue_cap - 1)]);
+            else
+                __builtin_prefetch(&d->model->t[ahead & mask]);
         }
         memcpy(&key, &d->clues[i], sizeof key);
         add_clue(d, key);
     }
+}
+
+/* A comment's tokens in order, repeats and all, up to cap of them. */
+struct token_list {
+    uint64_t *key;
+    size_t n, cap;
+    int full;                   /* the comment has more */
+};
+
+/* learn_tokens callback: append the token to the token_list. */
+static int list_all(uint64_t key, void *arg)
+{
+    struct token_list *l = arg;
+    if (l->n == l->cap) {
+        l->full = 1;
+        return 1;
+    }
+    l->key[l->n++] = key;
+    return 0;
+}
+
+/* Keep the listed tokens the clue index holds, in order, moved to the
+ * front of key with their probabilities in f; the index slots are fetched
+ * PREFETCH tokens ahead (see add_listed_clues). Returns how many. */
+static size_t indexed_hits(const struct learn_model *m, uint64_t *key, size_t n, double *f)
+{
+    size_t mask = m->clue_cap - 1, hits = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + PREFETCH < n)
+            __builtin_prefetch(&m->clue[key[i + PREFETCH] & mask]);
+        const struct clue_slot *c = clue_find(m, key[i]);
+        if (c->key) {
+            key[hits] = key[i];
+            f[hits++] = c->f;
+        }
+    }
+    return hits;
+}
+
+/* Keep the first occurrence of each of the n keys with its f, in order;
+ * set (cap slots, a power of two over 2n, zeroed) remembers them. Returns
+ * how many are kept. */
+static size_t first_occurrences(const uint64_t *key, double *f, size_t n, uint64_t *set, size_t cap)
+{
+    size_t kept = 0, mask = cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = key[i] & mask;
+        while (set[j] && set[j] != key[i])
+            j = (j + 1) & mask;
+        if (!set[j]) {
+            set[j] = key[i];
+            f[kept++] = f[i];
+        }
+    }
+    return kept;
+}
+
+/* The score of an n-gram model with a clue index. The comment's tokens are
+ * listed as they come and looked up before any are de-duplicated, so the
+ * per-comment set holds the clues alone, not every n-gram, and stays small
+ * enough for the cache. While the list holds every token (at most
+ * doc_limit, the distinct tokens doc_token stops at), the clues and their
+ * order are those of learn_model_score's general path, hence the score to
+ * the last bit. -1: the comment has more tokens, or out of memory (the
+ * caller takes the general path). */
+static int indexed_score(const struct learn_model *m, const char *norm, size_t len, double *p)
+{
+    struct token_list l = { .cap = doc_limit(len, m->kinds) };
+    double *f = NULL;
+    uint64_t *set = NULL;
+    size_t cap = 64, hits = 0;
+    int rc = -1;
+    if (!(l.key = malloc(l.cap * sizeof *l.key)))
+        return -1;
+    learn_tokens_of(norm, len, m->kinds, list_all, &l);
+    if (l.full || !(f = malloc((l.n ? l.n : 1) * sizeof *f)))
+        goto out;
+    hits = indexed_hits(m, l.key, l.n, f);
+    while (cap < 2 * hits)
+        cap *= 2;
+    if (!(set = calloc(cap, sizeof *set)))
+        goto out;
+    *p = combine(f, first_occurrences(l.key, f, hits, set, cap), 1);
+    rc = 0;
+out:
+    free(set);
+    free(f);
+    free(l.key);
+    return rc;
 }
 
 double learn_model_score(const struct learn_model *m, const char *norm, size_t len)
@@ -544,6 +719,9 @@ double learn_model_score(const struct learn_model *m, const char *norm, size_t l
     if (!m || !m->docs[0] || !m->docs[1])
         return 0.5;
     int ngrams = (m->kinds & LEARN_TOKENS_CHARS) != 0;
+    double indexed;
+    if (ngrams && m->clue && indexed_score(m, norm, len, &indexed) == 0)
+        return indexed;
     struct doc d = { .each = ngrams ? list_token : add_clue, .model = m };
     if (doc_init(&d, len, m->kinds, 1) < 0)
         return 0.5;
@@ -739,5 +917,6 @@ struct learn_model *learn_model_load(const char *path, char *err, size_t errlen)
         learn_model_free(m);
         return NULL;
     }
+    build_clue_index(m);
     return m;
 }
