@@ -186,37 +186,66 @@ static utf8proc_int32_t next_cp(const char *s, size_t n, utf8proc_ssize_t *step)
 
 #define FNV_STEP(h, byte) (((h) ^ (unsigned char)(byte)) * 0x100000001b3ULL)
 
+/* The length of the UTF-8 sequence b leads. Only for the bytes of a word:
+ * learn_tokens_of makes words of valid sequences alone. */
+static size_t seq_len(unsigned char b)
+{
+    return b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+}
+
+/* A word's first NGRAM_WORD characters between a start mark (0x01) and an
+ * end mark (0x02), with where each padded position starts and ends
+ * (at[p] to at[p + 1]). Returns the number of positions. */
+static size_t pad_word(const char *w, size_t n, unsigned char *buf, size_t *at)
+{
+    size_t k = 0, i = 0;
+    buf[0] = 0x01;
+    at[k++] = 0;
+    while (i < n && k <= NGRAM_WORD) {
+        size_t step = seq_len((unsigned char)w[i]);
+        at[k++] = i + 1;
+        i += step;
+    }
+    i = i < n ? i : n;          /* (a cut sequence never reaches here) */
+    memcpy(buf + 1, w, i);
+    buf[i + 1] = 0x02;
+    at[k] = i + 1;
+    at[k + 1] = i + 2;
+    return k + 1;
+}
+
 /* The character 3- to 5-grams of one word, padded with a start and an end
  * mark, as scikit-learn's char_wb analyzer makes them: they let a model
  * trained on كلب recognize كلاب, يا_كلب and misspellings no stem list
  * covers. Each n-gram is hashed as a leading 0x1f (no word holds control
  * characters, so n-grams and words never share a hash), 0x01 for the
  * start mark, the bytes, 0x02 for the end mark; the n-grams starting at one
- * position share their prefix's hash. Returns fn's non-zero. */
+ * position share their prefix's hash. The hashes of all start positions
+ * advance a character at a time side by side (FNV is one long chain per
+ * n-gram: one after the other, each would wait on the last), then go to fn
+ * by start position and size. Returns fn's non-zero. */
 static int word_ngrams(const char *w, size_t n, learn_token_fn fn, void *arg)
 {
-    size_t off[NGRAM_WORD + 1], k = 0;   /* byte offset of each character, and the end */
-    utf8proc_ssize_t step = 1;
-    for (size_t i = 0; i < n && k < NGRAM_WORD; i += (size_t)step) {
-        off[k++] = i;
-        next_cp(w + i, n - i, &step);
-    }
-    off[k] = k < NGRAM_WORD ? n : off[k - 1] + (size_t)step;
-    size_t padded = k + 2;               /* positions 0 and k + 1 are the marks */
-    for (size_t p = 0; p + NGRAM_MIN <= padded; p++) {
-        uint64_t h = FNV_STEP(0xcbf29ce484222325ULL, 0x1f);
-        for (size_t q = p; q < p + NGRAM_MAX && q < padded; q++) {
-            if (q == 0)
-                h = FNV_STEP(h, 0x01);
-            else if (q == k + 1)
-                h = FNV_STEP(h, 0x02);
-            else
-                for (size_t b = off[q - 1]; b < off[q]; b++)
-                    h = FNV_STEP(h, w[b]);
-            if (q + 1 - p >= NGRAM_MIN && fn(mix(h), arg))
-                return 1;
+    unsigned char buf[NGRAM_WORD * 4 + 2];
+    size_t at[NGRAM_WORD + 3];
+    uint64_t h[NGRAM_WORD + 2], out[NGRAM_WORD + 2][NGRAM_MAX - NGRAM_MIN + 1];
+    size_t padded = pad_word(w, n, buf, at);
+    if (padded < NGRAM_MIN)
+        return 0;
+    size_t starts = padded - NGRAM_MIN + 1;
+    for (size_t p = 0; p < starts; p++)
+        h[p] = FNV_STEP(0xcbf29ce484222325ULL, 0x1f);
+    for (size_t j = 0; j < NGRAM_MAX; j++)
+        for (size_t p = 0; p < starts && p + j < padded; p++) {
+            for (size_t b = at[p + j]; b < at[p + j + 1]; b++)
+                h[p] = FNV_STEP(h[p], buf[b]);
+            if (j + 1 >= NGRAM_MIN)
+                out[p][j + 1 - NGRAM_MIN] = mix(h[p]);
         }
-    }
+    for (size_t p = 0; p < starts; p++)
+        for (size_t j = NGRAM_MIN; j <= NGRAM_MAX && p + j <= padded; j++)
+            if (fn(out[p][j - NGRAM_MIN], arg))
+                return 1;
     return 0;
 }
 
