@@ -186,6 +186,30 @@ static utf8proc_int32_t next_cp(const char *s, size_t n, utf8proc_ssize_t *step)
 
 #define FNV_STEP(h, byte) (((h) ^ (unsigned char)(byte)) * 0x100000001b3ULL)
 
+/* Where the tokens go: to fn, or, when list is set, appended to it (the
+ * scorer's list, filled without a call per token) until cap, when full
+ * is set and tokenizing stops. */
+struct sink {
+    learn_token_fn fn;
+    void *arg;
+    uint64_t *list;
+    size_t n, cap;
+    int full;
+};
+
+/* Pass one token on; non-zero to stop. */
+static inline int emit(struct sink *k, uint64_t key)
+{
+    if (!k->list)
+        return k->fn(key, k->arg);
+    if (k->n == k->cap) {
+        k->full = 1;
+        return 1;
+    }
+    k->list[k->n++] = key;
+    return 0;
+}
+
 /* The length of the UTF-8 sequence b leads. Only for the bytes of a word:
  * learn_tokens_of makes words of valid sequences alone. */
 static size_t seq_len(unsigned char b)
@@ -223,8 +247,8 @@ static size_t pad_word(const char *w, size_t n, unsigned char *buf, size_t *at)
  * position share their prefix's hash. The hashes of all start positions
  * advance a character at a time side by side (FNV is one long chain per
  * n-gram: one after the other, each would wait on the last), then go to fn
- * by start position and size. Returns fn's non-zero. */
-static int word_ngrams(const char *w, size_t n, learn_token_fn fn, void *arg)
+ * by start position and size. Returns emit's non-zero. */
+static int word_ngrams(const char *w, size_t n, struct sink *k)
 {
     unsigned char buf[NGRAM_WORD * 4 + 2];
     size_t at[NGRAM_WORD + 3];
@@ -244,7 +268,7 @@ static int word_ngrams(const char *w, size_t n, learn_token_fn fn, void *arg)
         }
     for (size_t p = 0; p < starts; p++)
         for (size_t j = NGRAM_MIN; j <= NGRAM_MAX && p + j <= padded; j++)
-            if (fn(out[p][j - NGRAM_MIN], arg))
+            if (emit(k, out[p][j - NGRAM_MIN]))
                 return 1;
     return 0;
 }
@@ -252,17 +276,18 @@ static int word_ngrams(const char *w, size_t n, learn_token_fn fn, void *arg)
 /* The tokens of one word of two or more characters; prev is the word
  * before it (0: none), and becomes this one. Returns fn's non-zero. */
 static int word_tokens(const char *w, size_t n, size_t chars, int all_digits, unsigned kinds, uint64_t *prev,
-                       learn_token_fn fn, void *arg)
+                       struct sink *k)
 {
     uint64_t h = word_hash(w, n, chars, all_digits);
     uint64_t stem = all_digits ? 0 : stem_hash(w, n);
-    if (fn(h, arg) || (stem && fn(stem, arg)) || (*prev && fn(hash_pair(*prev, h), arg)))
+    if (emit(k, h) || (stem && emit(k, stem)) || (*prev && emit(k, hash_pair(*prev, h))))
         return 1;
     *prev = h;
-    return (kinds & LEARN_TOKENS_CHARS) && !all_digits && word_ngrams(w, n, fn, arg);
+    return (kinds & LEARN_TOKENS_CHARS) && !all_digits && word_ngrams(w, n, k);
 }
 
-void learn_tokens_of(const char *norm, size_t len, unsigned kinds, learn_token_fn fn, void *arg)
+/* learn_tokens_of into a sink. */
+static void tokenize(const char *norm, size_t len, unsigned kinds, struct sink *k)
 {
     size_t i = 0, start = 0, chars = 0;
     int all_digits = 1;
@@ -279,12 +304,18 @@ void learn_tokens_of(const char *norm, size_t len, unsigned kinds, learn_token_f
             all_digits &= cp >= '0' && cp <= '9';
         } else if (chars) {
             /* one letter alone says nothing */
-            if (chars >= 2 && word_tokens(norm + start, i - start, chars, all_digits, kinds, &prev, fn, arg))
+            if (chars >= 2 && word_tokens(norm + start, i - start, chars, all_digits, kinds, &prev, k))
                 return;
             chars = 0;
         }
         i += (size_t)step;
     }
+}
+
+void learn_tokens_of(const char *norm, size_t len, unsigned kinds, learn_token_fn fn, void *arg)
+{
+    struct sink k = { .fn = fn, .arg = arg };
+    tokenize(norm, len, kinds, &k);
 }
 
 void learn_tokens(const char *norm, size_t len, learn_token_fn fn, void *arg)
@@ -654,25 +685,6 @@ static void add_listed_clues(struct doc *d)
     }
 }
 
-/* A comment's tokens in order, repeats and all, up to cap of them. */
-struct token_list {
-    uint64_t *key;
-    size_t n, cap;
-    int full;                   /* the comment has more */
-};
-
-/* learn_tokens callback: append the token to the token_list. */
-static int list_all(uint64_t key, void *arg)
-{
-    struct token_list *l = arg;
-    if (l->n == l->cap) {
-        l->full = 1;
-        return 1;
-    }
-    l->key[l->n++] = key;
-    return 0;
-}
-
 /* Keep the listed tokens the clue index holds, in order, moved to the
  * front of key with their probabilities in f; the index slots are fetched
  * PREFETCH tokens ahead (see add_listed_clues). Returns how many. */
@@ -719,27 +731,28 @@ static size_t first_occurrences(const uint64_t *key, double *f, size_t n, uint64
  * caller takes the general path). */
 static int indexed_score(const struct learn_model *m, const char *norm, size_t len, double *p)
 {
-    struct token_list l = { .cap = doc_limit(len, m->kinds) };
+    /* the comment's tokens in order, repeats and all */
+    struct sink l = { .cap = doc_limit(len, m->kinds) };
     double *f = NULL;
     uint64_t *set = NULL;
     size_t cap = 64, hits = 0;
     int rc = -1;
-    if (!(l.key = malloc(l.cap * sizeof *l.key)))
+    if (!(l.list = malloc(l.cap * sizeof *l.list)))
         return -1;
-    learn_tokens_of(norm, len, m->kinds, list_all, &l);
+    tokenize(norm, len, m->kinds, &l);
     if (l.full || !(f = malloc((l.n ? l.n : 1) * sizeof *f)))
         goto out;
-    hits = indexed_hits(m, l.key, l.n, f);
+    hits = indexed_hits(m, l.list, l.n, f);
     while (cap < 2 * hits)
         cap *= 2;
     if (!(set = calloc(cap, sizeof *set)))
         goto out;
-    *p = combine(f, first_occurrences(l.key, f, hits, set, cap), 1);
+    *p = combine(f, first_occurrences(l.list, f, hits, set, cap), 1);
     rc = 0;
 out:
     free(set);
     free(f);
-    free(l.key);
+    free(l.list);
     return rc;
 }
 
