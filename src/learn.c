@@ -195,7 +195,34 @@ struct sink {
     uint64_t *list;
     size_t n, cap;
     int full;
+    struct seen_word *seen;     /* with list: the words met, or NULL */
+    size_t seen_cap, nseen;     /* seen_cap a power of two */
 };
+
+/* A word already tokenized in this comment. */
+struct seen_word {
+    const char *w;              /* NULL: empty */
+    size_t n;
+    uint64_t h;
+};
+
+/* 1 when the n bytes at w were a word earlier in the comment (their
+ * n-grams then are all repeats: only a token's first occurrence counts,
+ * so the scorer's list can do without them); else remembers them. The
+ * bytes are compared, not only the hashes. 0 without a table, or when
+ * it is half full. */
+static int seen_before(struct sink *k, const char *w, size_t n, uint64_t h)
+{
+    if (!k->seen || k->nseen >= k->seen_cap / 2)
+        return 0;
+    size_t mask = k->seen_cap - 1, i = h & mask;
+    for (; k->seen[i].w; i = (i + 1) & mask)
+        if (k->seen[i].h == h && k->seen[i].n == n && memcmp(k->seen[i].w, w, n) == 0)
+            return 1;
+    k->seen[i] = (struct seen_word){ w, n, h };
+    k->nseen++;
+    return 0;
+}
 
 /* Pass one token on; non-zero to stop. */
 static inline int emit(struct sink *k, uint64_t key)
@@ -283,7 +310,7 @@ static int word_tokens(const char *w, size_t n, size_t chars, int all_digits, un
     if (emit(k, h) || (stem && emit(k, stem)) || (*prev && emit(k, hash_pair(*prev, h))))
         return 1;
     *prev = h;
-    return (kinds & LEARN_TOKENS_CHARS) && !all_digits && word_ngrams(w, n, k);
+    return (kinds & LEARN_TOKENS_CHARS) && !all_digits && !seen_before(k, w, n, h) && word_ngrams(w, n, k);
 }
 
 /* learn_tokens_of into a sink. */
@@ -731,14 +758,18 @@ static size_t first_occurrences(const uint64_t *key, double *f, size_t n, uint64
  * caller takes the general path). */
 static int indexed_score(const struct learn_model *m, const char *norm, size_t len, double *p)
 {
-    /* the comment's tokens in order, repeats and all */
+    /* the comment's tokens in order, repeats and all but a repeated word's n-grams */
     struct sink l = { .cap = doc_limit(len, m->kinds) };
     double *f = NULL;
     uint64_t *set = NULL;
     size_t cap = 64, hits = 0;
     int rc = -1;
+    while (l.seen_cap < 2 * (len / 3 + 1))   /* a word and a separator: 3 bytes at least */
+        l.seen_cap = l.seen_cap ? 2 * l.seen_cap : 64;
     if (!(l.list = malloc(l.cap * sizeof *l.list)))
         return -1;
+    if (!(l.seen = calloc(l.seen_cap, sizeof *l.seen)))
+        goto out;
     tokenize(norm, len, m->kinds, &l);
     if (l.full || !(f = malloc((l.n ? l.n : 1) * sizeof *f)))
         goto out;
@@ -752,6 +783,7 @@ static int indexed_score(const struct learn_model *m, const char *norm, size_t l
 out:
     free(set);
     free(f);
+    free(l.seen);
     free(l.list);
     return rc;
 }
