@@ -34,7 +34,7 @@ struct slot {
     uint32_t pos, neg;
 };
 
-/* A token that can be a clue, with its probability (see clue_index). */
+/* A token that can be a clue, with its probability (see build_clue_index). */
 struct clue_slot {
     uint64_t key;               /* 0: empty */
     double f;
@@ -257,7 +257,7 @@ static size_t pad_word(const char *w, size_t n, unsigned char *buf, size_t *at)
         at[k++] = i + 1;
         i += step;
     }
-    i = i < n ? i : n;          /* (a cut sequence never reaches here) */
+    i = i < n ? i : n;          /* a sequence cut by the word's end (none from learn_tokens_of) */
     memcpy(buf + 1, w, i);
     buf[i + 1] = 0x02;
     at[k] = i + 1;
@@ -273,7 +273,7 @@ static size_t pad_word(const char *w, size_t n, unsigned char *buf, size_t *at)
  * start mark, the bytes, 0x02 for the end mark; the n-grams starting at one
  * position share their prefix's hash. The hashes of all start positions
  * advance a character at a time side by side (FNV is one long chain per
- * n-gram: one after the other, each would wait on the last), then go to fn
+ * n-gram: one after the other, each would wait on the last), then go out
  * by start position and size. Returns emit's non-zero. */
 static int word_ngrams(const char *w, size_t n, struct sink *k)
 {
@@ -764,8 +764,11 @@ static int indexed_score(const struct learn_model *m, const char *norm, size_t l
     uint64_t *set = NULL;
     size_t cap = 64, hits = 0;
     int rc = -1;
-    while (l.seen_cap < 2 * (len / 3 + 1))   /* a word and a separator: 3 bytes at least */
-        l.seen_cap = l.seen_cap ? 2 * l.seen_cap : 64;
+    /* a word and a separator take 3 bytes at least, and each new word
+     * lists a token */
+    size_t words = len / 3 + 1 < l.cap ? len / 3 + 1 : l.cap;
+    for (l.seen_cap = 64; l.seen_cap < 2 * words;)
+        l.seen_cap *= 2;
     if (!(l.list = malloc(l.cap * sizeof *l.list)))
         return -1;
     if (!(l.seen = calloc(l.seen_cap, sizeof *l.seen)))
