@@ -34,9 +34,17 @@ struct slot {
     uint32_t pos, neg;
 };
 
+/* A token that can be a clue, with its probability (see build_clue_index). */
+struct clue_slot {
+    uint64_t key;               /* 0: empty */
+    double f;
+};
+
 struct learn_model {
     struct slot *t;
     size_t cap, n;              /* cap a power of two */
+    struct clue_slot *clue;     /* NULL: score from the counts */
+    size_t clue_cap;            /* a power of two */
     unsigned long docs[2];      /* [0] negative, [1] positive comments */
     unsigned kinds;             /* LEARN_TOKENS_* */
     char feed_site[65];         /* "": not trained from a decisions feed */
@@ -178,54 +186,135 @@ static utf8proc_int32_t next_cp(const char *s, size_t n, utf8proc_ssize_t *step)
 
 #define FNV_STEP(h, byte) (((h) ^ (unsigned char)(byte)) * 0x100000001b3ULL)
 
+/* Where the tokens go: to fn, or, when list is set, appended to it (the
+ * scorer's list, filled without a call per token) until cap, when full
+ * is set and tokenizing stops. */
+struct sink {
+    learn_token_fn fn;
+    void *arg;
+    uint64_t *list;
+    size_t n, cap;
+    int full;
+    struct seen_word *seen;     /* with list: the words met, or NULL */
+    size_t seen_cap, nseen;     /* seen_cap a power of two */
+};
+
+/* A word already tokenized in this comment. */
+struct seen_word {
+    const char *w;              /* NULL: empty */
+    size_t n;
+    uint64_t h;
+};
+
+/* 1 when the n bytes at w were a word earlier in the comment (their
+ * n-grams then are all repeats: only a token's first occurrence counts,
+ * so the scorer's list can do without them); else remembers them. The
+ * bytes are compared, not only the hashes. 0 without a table, or when
+ * it is half full. */
+static int seen_before(struct sink *k, const char *w, size_t n, uint64_t h)
+{
+    if (!k->seen || k->nseen >= k->seen_cap / 2)
+        return 0;
+    size_t mask = k->seen_cap - 1, i = h & mask;
+    for (; k->seen[i].w; i = (i + 1) & mask)
+        if (k->seen[i].h == h && k->seen[i].n == n && memcmp(k->seen[i].w, w, n) == 0)
+            return 1;
+    k->seen[i] = (struct seen_word){ w, n, h };
+    k->nseen++;
+    return 0;
+}
+
+/* Pass one token on; non-zero to stop. */
+static inline int emit(struct sink *k, uint64_t key)
+{
+    if (!k->list)
+        return k->fn(key, k->arg);
+    if (k->n == k->cap) {
+        k->full = 1;
+        return 1;
+    }
+    k->list[k->n++] = key;
+    return 0;
+}
+
+/* The length of the UTF-8 sequence b leads. Only for the bytes of a word:
+ * learn_tokens_of makes words of valid sequences alone. */
+static size_t seq_len(unsigned char b)
+{
+    return b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+}
+
+/* A word's first NGRAM_WORD characters between a start mark (0x01) and an
+ * end mark (0x02), with where each padded position starts and ends
+ * (at[p] to at[p + 1]). Returns the number of positions. */
+static size_t pad_word(const char *w, size_t n, unsigned char *buf, size_t *at)
+{
+    size_t k = 0, i = 0;
+    buf[0] = 0x01;
+    at[k++] = 0;
+    while (i < n && k <= NGRAM_WORD) {
+        size_t step = seq_len((unsigned char)w[i]);
+        at[k++] = i + 1;
+        i += step;
+    }
+    i = i < n ? i : n;          /* a sequence cut by the word's end (none from learn_tokens_of) */
+    memcpy(buf + 1, w, i);
+    buf[i + 1] = 0x02;
+    at[k] = i + 1;
+    at[k + 1] = i + 2;
+    return k + 1;
+}
+
 /* The character 3- to 5-grams of one word, padded with a start and an end
  * mark, as scikit-learn's char_wb analyzer makes them: they let a model
  * trained on كلب recognize كلاب, يا_كلب and misspellings no stem list
  * covers. Each n-gram is hashed as a leading 0x1f (no word holds control
  * characters, so n-grams and words never share a hash), 0x01 for the
  * start mark, the bytes, 0x02 for the end mark; the n-grams starting at one
- * position share their prefix's hash. Returns fn's non-zero. */
-static int word_ngrams(const char *w, size_t n, learn_token_fn fn, void *arg)
+ * position share their prefix's hash. The hashes of all start positions
+ * advance a character at a time side by side (FNV is one long chain per
+ * n-gram: one after the other, each would wait on the last), then go out
+ * by start position and size. Returns emit's non-zero. */
+static int word_ngrams(const char *w, size_t n, struct sink *k)
 {
-    size_t off[NGRAM_WORD + 1], k = 0;   /* byte offset of each character, and the end */
-    utf8proc_ssize_t step = 1;
-    for (size_t i = 0; i < n && k < NGRAM_WORD; i += (size_t)step) {
-        off[k++] = i;
-        next_cp(w + i, n - i, &step);
-    }
-    off[k] = k < NGRAM_WORD ? n : off[k - 1] + (size_t)step;
-    size_t padded = k + 2;               /* positions 0 and k + 1 are the marks */
-    for (size_t p = 0; p + NGRAM_MIN <= padded; p++) {
-        uint64_t h = FNV_STEP(0xcbf29ce484222325ULL, 0x1f);
-        for (size_t q = p; q < p + NGRAM_MAX && q < padded; q++) {
-            if (q == 0)
-                h = FNV_STEP(h, 0x01);
-            else if (q == k + 1)
-                h = FNV_STEP(h, 0x02);
-            else
-                for (size_t b = off[q - 1]; b < off[q]; b++)
-                    h = FNV_STEP(h, w[b]);
-            if (q + 1 - p >= NGRAM_MIN && fn(mix(h), arg))
-                return 1;
+    unsigned char buf[NGRAM_WORD * 4 + 2];
+    size_t at[NGRAM_WORD + 3];
+    uint64_t h[NGRAM_WORD + 2], out[NGRAM_WORD + 2][NGRAM_MAX - NGRAM_MIN + 1];
+    size_t padded = pad_word(w, n, buf, at);
+    if (padded < NGRAM_MIN)
+        return 0;
+    size_t starts = padded - NGRAM_MIN + 1;
+    for (size_t p = 0; p < starts; p++)
+        h[p] = FNV_STEP(0xcbf29ce484222325ULL, 0x1f);
+    for (size_t j = 0; j < NGRAM_MAX; j++)
+        for (size_t p = 0; p < starts && p + j < padded; p++) {
+            for (size_t b = at[p + j]; b < at[p + j + 1]; b++)
+                h[p] = FNV_STEP(h[p], buf[b]);
+            if (j + 1 >= NGRAM_MIN)
+                out[p][j + 1 - NGRAM_MIN] = mix(h[p]);
         }
-    }
+    for (size_t p = 0; p < starts; p++)
+        for (size_t j = NGRAM_MIN; j <= NGRAM_MAX && p + j <= padded; j++)
+            if (emit(k, out[p][j - NGRAM_MIN]))
+                return 1;
     return 0;
 }
 
 /* The tokens of one word of two or more characters; prev is the word
  * before it (0: none), and becomes this one. Returns fn's non-zero. */
 static int word_tokens(const char *w, size_t n, size_t chars, int all_digits, unsigned kinds, uint64_t *prev,
-                       learn_token_fn fn, void *arg)
+                       struct sink *k)
 {
     uint64_t h = word_hash(w, n, chars, all_digits);
     uint64_t stem = all_digits ? 0 : stem_hash(w, n);
-    if (fn(h, arg) || (stem && fn(stem, arg)) || (*prev && fn(hash_pair(*prev, h), arg)))
+    if (emit(k, h) || (stem && emit(k, stem)) || (*prev && emit(k, hash_pair(*prev, h))))
         return 1;
     *prev = h;
-    return (kinds & LEARN_TOKENS_CHARS) && !all_digits && word_ngrams(w, n, fn, arg);
+    return (kinds & LEARN_TOKENS_CHARS) && !all_digits && !seen_before(k, w, n, h) && word_ngrams(w, n, k);
 }
 
-void learn_tokens_of(const char *norm, size_t len, unsigned kinds, learn_token_fn fn, void *arg)
+/* learn_tokens_of into a sink. */
+static void tokenize(const char *norm, size_t len, unsigned kinds, struct sink *k)
 {
     size_t i = 0, start = 0, chars = 0;
     int all_digits = 1;
@@ -242,12 +331,18 @@ void learn_tokens_of(const char *norm, size_t len, unsigned kinds, learn_token_f
             all_digits &= cp >= '0' && cp <= '9';
         } else if (chars) {
             /* one letter alone says nothing */
-            if (chars >= 2 && word_tokens(norm + start, i - start, chars, all_digits, kinds, &prev, fn, arg))
+            if (chars >= 2 && word_tokens(norm + start, i - start, chars, all_digits, kinds, &prev, k))
                 return;
             chars = 0;
         }
         i += (size_t)step;
     }
+}
+
+void learn_tokens_of(const char *norm, size_t len, unsigned kinds, learn_token_fn fn, void *arg)
+{
+    struct sink k = { .fn = fn, .arg = arg };
+    tokenize(norm, len, kinds, &k);
 }
 
 void learn_tokens(const char *norm, size_t len, learn_token_fn fn, void *arg)
@@ -271,6 +366,7 @@ void learn_model_free(struct learn_model *m)
 {
     if (!m)
         return;
+    free(m->clue);
     free(m->t);
     free(m);
 }
@@ -330,13 +426,32 @@ struct doc {
 
 /* Set up the per-comment set, sized for the tokens len bytes can hold,
  * and room for a clue per token when scoring (training keeps no clues). */
-static int doc_init(struct doc *d, size_t len, unsigned kinds, int scoring)
+static size_t doc_max(unsigned kinds)
+{
+    return kinds & LEARN_TOKENS_CHARS ? CHAR_DOC_TOKENS : MAX_DOC_TOKENS;
+}
+
+static size_t doc_cap(size_t len, unsigned kinds)
 {
     /* a word of k bytes makes at most 3k n-grams besides its own tokens */
     size_t want = 2 * (len + 2) * (kinds & LEARN_TOKENS_CHARS ? 4 : 1), cap = 64;
-    d->max = kinds & LEARN_TOKENS_CHARS ? CHAR_DOC_TOKENS : MAX_DOC_TOKENS;
-    while (cap < want && cap < 2 * d->max)
+    while (cap < want && cap < 2 * doc_max(kinds))
         cap *= 2;
+    return cap;
+}
+
+/* How many distinct tokens of a comment of len bytes are looked at (see
+ * doc_token): those past it are not. */
+static size_t doc_limit(size_t len, unsigned kinds)
+{
+    size_t half = doc_cap(len, kinds) / 2;
+    return half < doc_max(kinds) ? half : doc_max(kinds);
+}
+
+static int doc_init(struct doc *d, size_t len, unsigned kinds, int scoring)
+{
+    size_t cap = doc_cap(len, kinds);
+    d->max = doc_max(kinds);
     d->cap = cap;
     d->n = 0;
     d->set = d->stack;
@@ -392,8 +507,11 @@ static void count_token(struct doc *d, uint64_t key)
         s->neg++;
 }
 
+static void drop_clue_index(struct learn_model *m);
+
 int learn_model_add(struct learn_model *m, const char *norm, size_t len, int positive)
 {
+    drop_clue_index(m);         /* the counts change: the probabilities too */
     struct doc d = { .each = count_token, .train = m, .positive = positive != 0 };
     if (doc_init(&d, len, m->kinds, 0) < 0)
         return -1;
@@ -416,13 +534,65 @@ static double token_prob(const struct learn_model *m, const struct slot *s)
     return (UNKNOWN_STRENGTH * UNKNOWN_PROB + seen * raw) / (UNKNOWN_STRENGTH + seen);
 }
 
+static int is_clue(double f)
+{
+    return fabs(f - 0.5) >= MIN_STRENGTH;
+}
+
+static void drop_clue_index(struct learn_model *m)
+{
+    free(m->clue);
+    m->clue = NULL;
+    m->clue_cap = 0;
+}
+
+static struct clue_slot *clue_find(const struct learn_model *m, uint64_t key)
+{
+    size_t mask = m->clue_cap - 1;
+    for (size_t i = key & mask;; i = (i + 1) & mask)
+        if (m->clue[i].key == key || m->clue[i].key == 0)
+            return &m->clue[i];
+}
+
+/* Index the tokens that can be clues, with their probabilities, once a
+ * loaded model's counts are final: scoring then skips the tokens that say
+ * nothing and the arithmetic of the rest, and the index, holding only those
+ * tokens at most half full, is smaller than the counts. The probability is
+ * token_prob's very value, so scores stay the same to the last bit. Out of
+ * memory, scoring reads the counts as before. */
+static void build_clue_index(struct learn_model *m)
+{
+    size_t strong = 0, cap = 64;
+    drop_clue_index(m);
+    if (!m->docs[0] || !m->docs[1])
+        return;
+    for (size_t i = 0; i < m->cap; i++)
+        strong += m->t[i].key && is_clue(token_prob(m, &m->t[i]));
+    while (cap < 2 * strong)
+        cap *= 2;
+    if (!(m->clue = calloc(cap, sizeof *m->clue)))
+        return;
+    m->clue_cap = cap;
+    for (size_t i = 0; i < m->cap; i++) {
+        double f = m->t[i].key ? token_prob(m, &m->t[i]) : 0.5;
+        if (is_clue(f))
+            *clue_find(m, m->t[i].key) = (struct clue_slot){ m->t[i].key, f };
+    }
+}
+
 static void add_clue(struct doc *d, uint64_t key)
 {
+    if (d->model->clue) {
+        const struct clue_slot *c = clue_find(d->model, key);
+        if (c->key)
+            d->clues[d->nclues++] = c->f;
+        return;
+    }
     const struct slot *s = find(d->model, key);
     if (!s->key)
         return;
     double f = token_prob(d->model, s);
-    if (fabs(f - 0.5) >= MIN_STRENGTH)
+    if (is_clue(f))
         d->clues[d->nclues++] = f;
 }
 
@@ -532,11 +702,93 @@ static void add_listed_clues(struct doc *d)
         uint64_t key, ahead;
         if (i + PREFETCH < d->nlisted) {
             memcpy(&ahead, &d->clues[i + PREFETCH], sizeof ahead);
-            __builtin_prefetch(&d->model->t[ahead & mask]);
+            if (d->model->clue)
+                __builtin_prefetch(&d->model->clue[ahead & (d->model->clue_cap - 1)]);
+            else
+                __builtin_prefetch(&d->model->t[ahead & mask]);
         }
         memcpy(&key, &d->clues[i], sizeof key);
         add_clue(d, key);
     }
+}
+
+/* Keep the listed tokens the clue index holds, in order, moved to the
+ * front of key with their probabilities in f; the index slots are fetched
+ * PREFETCH tokens ahead (see add_listed_clues). Returns how many. */
+static size_t indexed_hits(const struct learn_model *m, uint64_t *key, size_t n, double *f)
+{
+    size_t mask = m->clue_cap - 1, hits = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + PREFETCH < n)
+            __builtin_prefetch(&m->clue[key[i + PREFETCH] & mask]);
+        const struct clue_slot *c = clue_find(m, key[i]);
+        if (c->key) {
+            key[hits] = key[i];
+            f[hits++] = c->f;
+        }
+    }
+    return hits;
+}
+
+/* Keep the first occurrence of each of the n keys with its f, in order;
+ * set (cap slots, a power of two over 2n, zeroed) remembers them. Returns
+ * how many are kept. */
+static size_t first_occurrences(const uint64_t *key, double *f, size_t n, uint64_t *set, size_t cap)
+{
+    size_t kept = 0, mask = cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = key[i] & mask;
+        while (set[j] && set[j] != key[i])
+            j = (j + 1) & mask;
+        if (!set[j]) {
+            set[j] = key[i];
+            f[kept++] = f[i];
+        }
+    }
+    return kept;
+}
+
+/* The score of an n-gram model with a clue index. The comment's tokens are
+ * listed as they come and looked up before any are de-duplicated, so the
+ * per-comment set holds the clues alone, not every n-gram, and stays small
+ * enough for the cache. While the list holds every token (at most
+ * doc_limit, the distinct tokens doc_token stops at), the clues and their
+ * order are those of learn_model_score's general path, hence the score to
+ * the last bit. -1: the comment has more tokens, or out of memory (the
+ * caller takes the general path). */
+static int indexed_score(const struct learn_model *m, const char *norm, size_t len, double *p)
+{
+    /* the comment's tokens in order, repeats and all but a repeated word's n-grams */
+    struct sink l = { .cap = doc_limit(len, m->kinds) };
+    double *f = NULL;
+    uint64_t *set = NULL;
+    size_t cap = 64, hits = 0;
+    int rc = -1;
+    /* a word and a separator take 3 bytes at least, and each new word
+     * lists a token */
+    size_t words = len / 3 + 1 < l.cap ? len / 3 + 1 : l.cap;
+    for (l.seen_cap = 64; l.seen_cap < 2 * words;)
+        l.seen_cap *= 2;
+    if (!(l.list = malloc(l.cap * sizeof *l.list)))
+        return -1;
+    if (!(l.seen = calloc(l.seen_cap, sizeof *l.seen)))
+        goto out;
+    tokenize(norm, len, m->kinds, &l);
+    if (l.full || !(f = malloc((l.n ? l.n : 1) * sizeof *f)))
+        goto out;
+    hits = indexed_hits(m, l.list, l.n, f);
+    while (cap < 2 * hits)
+        cap *= 2;
+    if (!(set = calloc(cap, sizeof *set)))
+        goto out;
+    *p = combine(f, first_occurrences(l.list, f, hits, set, cap), 1);
+    rc = 0;
+out:
+    free(set);
+    free(f);
+    free(l.seen);
+    free(l.list);
+    return rc;
 }
 
 double learn_model_score(const struct learn_model *m, const char *norm, size_t len)
@@ -544,6 +796,9 @@ double learn_model_score(const struct learn_model *m, const char *norm, size_t l
     if (!m || !m->docs[0] || !m->docs[1])
         return 0.5;
     int ngrams = (m->kinds & LEARN_TOKENS_CHARS) != 0;
+    double indexed;
+    if (ngrams && m->clue && indexed_score(m, norm, len, &indexed) == 0)
+        return indexed;
     struct doc d = { .each = ngrams ? list_token : add_clue, .model = m };
     if (doc_init(&d, len, m->kinds, 1) < 0)
         return 0.5;
@@ -739,5 +994,6 @@ struct learn_model *learn_model_load(const char *path, char *err, size_t errlen)
         learn_model_free(m);
         return NULL;
     }
+    build_clue_index(m);
     return m;
 }

@@ -48,6 +48,13 @@ static struct collected ngram_tokens_of(const char *s)
     return c;
 }
 
+static int count_token(uint64_t hash, void *arg)
+{
+    (void)hash;
+    ++*(size_t *)arg;
+    return 0;
+}
+
 static int shares_token(const struct collected *a, const struct collected *b)
 {
     for (size_t i = 0; i < a->n; i++)
@@ -230,6 +237,92 @@ static void test_char_ngrams(void **state)
     learn_model_free(chars);
 }
 
+/* The n-gram hashes the shipped abuse.model was counted with, pinned: a
+ * faster tokenizer must make these very tokens, in this order. */
+static void test_ngram_hashes_pinned(void **state)
+{
+    (void)state;
+    static const uint64_t kilab[] = {
+        0x5392fa66bc89645fULL, 0x23650da187fb6856ULL, 0xa67e8b736c96e461ULL, 0xb0284abf5239472aULL,
+        0x2aa0b72433c30c58ULL, 0x1bcd685fe19a7a1aULL, 0x1213fe5dfd1e6a90ULL, 0xec8c744576cba7e8ULL,
+        0xff12cc9ff9308146ULL, 0xaa163a8be3216763ULL,
+    };
+    static const uint64_t ab[] = {
+        0x9ffe50a657e4a147ULL, 0xd6fdde331b191fcaULL, 0x40c9b66cf11ea6c2ULL, 0xdb962ae7817c848bULL,
+    };
+    struct collected k = ngram_tokens_of("كلاب"), a = ngram_tokens_of("ab");
+    assert_int_equal(k.n, 10);
+    for (size_t i = 0; i < k.n; i++)
+        assert_true(k.h[i] == kilab[i]);
+    assert_int_equal(a.n, 4);
+    for (size_t i = 0; i < a.n; i++)
+        assert_true(a.h[i] == ab[i]);
+    /* a word's n-grams come from its first 40 characters: 42 positions */
+    char longw[64];
+    memset(longw, 'x', 50);
+    longw[50] = '\0';
+    size_t n = 0;
+    learn_tokens_of(longw, 50, LEARN_TOKENS_CHARS, count_token, &n);
+    assert_int_equal(n, 1 + 40 + 39 + 38);
+}
+
+/* Many made-up words, as one comment: word i of a set is "pa%03d" or
+ * "na%03d", with an Arabic one now and then. */
+static void made_up(char *buf, size_t cap, char kind, int from, int count, int stride)
+{
+    size_t off = 0;
+    for (int i = from; i < from + count && off + 32 < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, "%c%c%03d %s", kind, 'a' + i % 7, (i * stride) % 1000,
+                                i % 5 ? "" : "والكلاب ");
+    buf[off] = '\0';
+}
+
+/* A loaded n-gram model scores through its clue index and a list of the
+ * comment's tokens; a model built in memory through the counts. They must
+ * agree to the last bit: on comments with hundreds of clues (the 150
+ * strongest are selected), repeated words, long words, and on one with
+ * more tokens than are looked at. After learn_model_add the loaded model
+ * must score by its new counts. */
+static void test_loaded_scores_same(void **state)
+{
+    (void)state;
+    static char text[200000];
+    char path[] = "/tmp/raqib-learn-XXXXXX", err[512];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct learn_model *m = learn_model_new();
+    assert_non_null(m);
+    assert_int_equal(learn_model_set_tokens(m, LEARN_TOKENS_CHARS), 0);
+    for (int i = 0; i < 40; i++) {
+        made_up(text, sizeof text, 'p', i * 20, 30, 7);
+        assert_int_equal(learn_model_add(m, text, strlen(text), 1), 0);
+        made_up(text, sizeof text, 'n', i * 20, 30, 11);
+        assert_int_equal(learn_model_add(m, text, strlen(text), 0), 0);
+    }
+    assert_true(learn_model_save(m, path, 1, err, sizeof err) > 0);
+    struct learn_model *back = learn_model_load(path, err, sizeof err);
+    assert_non_null(back);
+    const struct { char kind; int from, count, stride; } probes[] = {
+        { 'p', 0, 400, 7 }, { 'n', 100, 300, 3 }, { 'p', 5, 40, 11 }, { 'n', 0, 12000, 13 },
+    };
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        made_up(text, sizeof text, probes[i].kind, probes[i].from, probes[i].count, probes[i].stride);
+        strcat(text, " Stupid-وكلبهم pa007 pa007 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        double want = score(m, text), got = score(back, text);
+        if (got != want)
+            fail_msg("probe %zu: loaded %.17g, in memory %.17g", i, got, want);
+    }
+    made_up(text, sizeof text, 'n', 0, 60, 7);
+    assert_int_equal(learn_model_add(m, text, strlen(text), 1), 0);
+    assert_int_equal(learn_model_add(back, text, strlen(text), 1), 0);
+    made_up(text, sizeof text, 'p', 0, 400, 7);
+    assert_true(score(back, text) == score(m, text));
+    learn_model_free(back);
+    learn_model_free(m);
+    unlink(path);
+}
+
 /* Read a whole small file into buf. */
 static void slurp(const char *path, char *buf, size_t cap)
 {
@@ -353,6 +446,8 @@ int main(void)
         cmocka_unit_test(test_score),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_char_ngrams),
+        cmocka_unit_test(test_ngram_hashes_pinned),
+        cmocka_unit_test(test_loaded_scores_same),
         cmocka_unit_test(test_tokens_header),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_learned_rule),
