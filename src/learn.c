@@ -371,6 +371,14 @@ void learn_model_free(struct learn_model *m)
     free(m);
 }
 
+/* Forget the clue index (build_clue_index), as when the counts change. */
+static void drop_clue_index(struct learn_model *m)
+{
+    free(m->clue);
+    m->clue = NULL;
+    m->clue_cap = 0;
+}
+
 static struct slot *find(const struct learn_model *m, uint64_t key)
 {
     size_t mask = m->cap - 1;
@@ -507,8 +515,6 @@ static void count_token(struct doc *d, uint64_t key)
         s->neg++;
 }
 
-static void drop_clue_index(struct learn_model *m);
-
 int learn_model_add(struct learn_model *m, const char *norm, size_t len, int positive)
 {
     drop_clue_index(m);         /* the counts change: the probabilities too */
@@ -537,13 +543,6 @@ static double token_prob(const struct learn_model *m, const struct slot *s)
 static int is_clue(double f)
 {
     return fabs(f - 0.5) >= MIN_STRENGTH;
-}
-
-static void drop_clue_index(struct learn_model *m)
-{
-    free(m->clue);
-    m->clue = NULL;
-    m->clue_cap = 0;
 }
 
 static struct clue_slot *clue_find(const struct learn_model *m, uint64_t key)
