@@ -34,6 +34,8 @@ int main(int argc, char **argv)
     if (conf && argc == 3)
         event_config_set_flag(conf, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
     struct event_base *base = conf ? event_base_new_with_config(conf) : NULL;
+    if (conf)
+        event_config_free(conf);   /* libevent's free does not take NULL */
     struct evhttp *http = base ? evhttp_new(base) : NULL;
     if (!http || evhttp_bind_socket(http, "127.0.0.1", (unsigned short)atoi(argv[1])) != 0) {
         fprintf(stderr, "bare: cannot listen on 127.0.0.1:%s\n", argv[1]);

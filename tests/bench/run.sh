@@ -6,9 +6,9 @@
 # (engine_bench gen), drives them with wrk (post.lua: a distinct e-mail and
 # text on every request; raqibd runs with --flood_seconds 0) and prints one
 # table: req/s, p50 and p99 for /v1/comments and /v1/check, keep-alive and
-# `Connection: close`, the bare server (bare.c) the same way (with libevent's defaults and with
-# the epoll changelist raqibd uses), the ratios,
-# rspamd on the same 1,000 patterns when it is installed, the rule engine
+# `Connection: close`, the bare server (bare.c) the same way (with libevent's
+# defaults and with the epoll changelist raqibd uses), the ratios, rspamd on
+# the same 1,000 patterns when it is installed, the rule engine
 # alone (comments/s per core, Hyperscan vs PCRE2), the fold (MB/s), memory
 # per idle connection and RSS at 10,000 rules. Servers are pinned to CPU 0
 # and wrk to CPU 1 (taskset) when there are two cores or more.
