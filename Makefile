@@ -72,7 +72,7 @@ $(BUILD)/raqibd: $(SERVER_OBJS) $(PURE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(SERVER_LIBS) $(PURE_LIBS)
 
 # The CLI links the pure modules, and hiredis for `rules train --redis`.
-$(BUILD)/raqib: $(BUILD)/obj/cli/raqib.o $(BUILD)/obj/cli/decided.o $(PURE_OBJS)
+$(BUILD)/raqib: $(BUILD)/obj/cli/raqib.o $(BUILD)/obj/cli/decided.o $(BUILD)/obj/cli/replay.o $(PURE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(shell pkg-config --libs hiredis 2>/dev/null) $(PURE_LIBS)
 
 # Unit tests link the pure modules only: no -levent, no -lhiredis.

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "raqib/learn.h"
+#include "raqib/live.h"
 #include "raqib/normalize.h"
 #include "raqib/prefilter.h"
 
@@ -224,7 +225,13 @@ static double learned_score(struct eval *e, const struct rule_cond *c, int f)
     const char *s = field_view(e, f, VIEW_NORM, &len);
     if (!s)
         return -1;
-    double p = learn_model_score(c->model, s, len);
+    double p;
+    if (c->site && e->sig && e->sig->live) {
+        const char *site = e->c->field[CF_SITE] && e->c->field[CF_SITE][0] ? e->c->field[CF_SITE] : "default";
+        p = live_score(e->sig->live, site, c->model_file, c->model, s, len);
+    } else {
+        p = learn_model_score(c->model, s, len);
+    }
     if (e->nlearned < sizeof e->learned / sizeof e->learned[0])
         e->learned[e->nlearned++] = (struct learned_score){ c->model, f, p };
     return p;

@@ -914,16 +914,19 @@ static const struct loaded_model *model_for(struct parser *p, const char *name)
     return lm;
 }
 
-/* `learned` FIELD MODEL OP P */
+/* `learned` FIELD MODEL OP P [site] */
 static int parse_learned(struct parser *p, char *rest)
 {
     strip_comment(rest);
     char *tok = next_token(&rest), *file = next_token(&rest), *op = next_token(&rest);
-    char *num = next_token(&rest);
+    char *num = next_token(&rest), *site = next_token(&rest);
     struct rule_cond c = { .kind = RULE_COND_LEARNED };
     if (!tok || !file || !op || !num || next_token(&rest))
         return perr(p, "learned needs a field, a model file, an operator and a probability "
-                    "(learned content models/spam.model >= 0.99)");
+                    "(learned content models/spam.model >= 0.99), and may end with site");
+    if (site && strcmp(site, "site") != 0)
+        return perr(p, "learned ends with its probability, or with the word site (the site's own "
+                    "decisions added to the model), not '%s'", site);
     if (parse_field(p, tok, &c.field, &c.view) < 0)
         return -1;
     if (c.field < 0 || c.view != VIEW_NORM)
@@ -935,8 +938,13 @@ static int parse_learned(struct parser *p, char *rest)
     const struct loaded_model *lm = model_for(p, file);
     if (!lm)
         return -1;
+    if (site && !learn_model_labels(lm->model, 1))
+        return perr(p, "model %s has no labels line, so a site's decisions cannot be counted in it: add a "
+                    "line \"labels spam approved,rejected\" (positive and negative decisions) or retrain it "
+                    "with raqib rules train", file);
     c.model = lm->model;
     c.model_file = lm->name;
+    c.site = site != NULL;
     return add_cond(p, &c);
 }
 
@@ -1325,4 +1333,23 @@ int ruleset_approve_threshold(const struct ruleset *rs, double *out)
     if (out)
         *out = rs->approve;
     return 1;
+}
+
+size_t ruleset_live_models(const struct ruleset *rs, struct live_model_ref *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        const struct rule_cond *c;
+        size_t k = ruleset_rule_conds(rs, i, &c);
+        for (size_t j = 0; j < k; j++) {
+            if (c[j].kind != RULE_COND_LEARNED || !c[j].site)
+                continue;
+            size_t seen = 0;
+            while (seen < n && out[seen].model != c[j].model)
+                seen++;
+            if (seen == n && n < cap)
+                out[n++] = (struct live_model_ref){ c[j].model_file, c[j].model };
+        }
+    }
+    return n;
 }
