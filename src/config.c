@@ -53,6 +53,8 @@ static const struct directive directives[] = {
     { "shutdown_timeout", D_INT, OFF(shutdown_timeout), "10", 0, 3600, "seconds SIGTERM waits for in-flight requests" },
     { "log_level", D_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error" },
     { "max_deliveries", D_INT, OFF(max_deliveries), "5", 1, 1000, "claims of one item before it goes to the dead-letter stream" },
+    { "learn_max_tokens", D_INT, OFF(learn_max_tokens), "300000", 1000, 100000000, "tokens one site's learned counts of one model may hold in memory (16 bytes each, about twice that with the table's room)" },
+    { "learn_poll_ms", D_INT, OFF(learn_poll_ms), "500", 50, 60000, "milliseconds between reads of the sites' learn logs (how soon a decision made on another daemon counts here)" },
     { "public_forms", D_INT, OFF(public_forms), "0", 0, 1, "1 = accept form posts to /v1/comments without a token (a site's own comment form)" },
     { "trusted_proxy", D_PROXY, 0, NULL, 0, 0, "ADDRESS[/PREFIX] whose X-Forwarded-For is believed; repeatable" },
 };

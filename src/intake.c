@@ -338,7 +338,7 @@ static int score_comment(const struct comment *c, long long now, struct ruleset 
 {
     const struct config *cfg = server_config();
     char err[256];
-    struct engine_signals sig = { .honeypot = c->honeypot_filled };
+    struct engine_signals sig = { .honeypot = c->honeypot_filled, .live = server_live() };
     if (c->has_form_rendered_at) {
         long long age = now / 1000 - c->form_rendered_at;
         sig.too_fast = age < cfg->min_fill_seconds;

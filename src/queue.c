@@ -22,9 +22,11 @@
 #include <jansson.h>
 
 #include "raqib/id.h"
+#include "raqib/learner.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/reader.h"
+#include "raqib/rules.h"
 #include "raqib/server.h"
 #include "raqib/store.h"
 #include "raqib/webhook.h"
@@ -93,40 +95,6 @@ static const char claim_script[] =
     "end\n"
     "return out\n";
 
-/* KEYS: 1 item, 2 review, 3 decisions feed, 4 rule stats, 5 leases, 6 spam.
- * ARGV: 1 id, 2 status, 3 reason, 4 decided_by, 5 now ms.
- * A moderator's decision stands: repeating it is "same", contradicting it
- * "conflict". An automatic one ("rules") may be overruled, and then counts
- * against the rules that hit the item. */
-static const char decide_script[] =
-    "local cur = redis.call('HMGET', KEYS[1], 'status', 'decided_by', 'entry', 'matches')\n"
-    "if not cur[1] then return {'not_found'} end\n"
-    "local status, by = ARGV[2], ARGV[4]\n"
-    "if cur[2] and cur[2] ~= 'rules' then\n"
-    "  if cur[1] == status then return {'same', cur[1]} end\n"
-    "  return {'conflict', cur[1]}\n"
-    "end\n"
-    "local prev, auto = cur[1], cur[2] == 'rules'\n"
-    "redis.call('HSET', KEYS[1], 'status', status, 'decided_by', by, 'decided_at', ARGV[5], 'reason', ARGV[3])\n"
-    "redis.call('PERSIST', KEYS[1])\n"
-    "if prev == 'spam' and status ~= 'spam' then redis.call('ZREM', KEYS[6], ARGV[1]) end\n"
-    "if cur[3] then\n"
-    "  pcall(redis.call, 'XACK', KEYS[2], 'moderators', cur[3])\n"
-    "  redis.call('XDEL', KEYS[2], cur[3])\n"
-    "  redis.call('HDEL', KEYS[5], cur[3])\n"
-    "  redis.call('HDEL', KEYS[1], 'entry')\n"
-    "end\n"
-    "redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'status', status, 'decided_by', by, 'decided_at', ARGV[5], 'reason', ARGV[3])\n"
-    "local ok, matches = pcall(cjson.decode, cur[4] or '[]')\n"
-    "if ok and type(matches) == 'table' then\n"
-    "  for _, m in ipairs(matches) do\n"
-    "    if type(m) == 'table' and m.rule then\n"
-    "      redis.call('HINCRBY', KEYS[4], m.rule .. ':' .. status, 1)\n"
-    "      if auto and prev ~= status then redis.call('HINCRBY', KEYS[4], m.rule .. ':overruled', 1) end\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "return {'ok', status}\n";
 
 static long long now_ms(void)
 {
@@ -322,11 +290,78 @@ void queue_claim(struct request_ctx *ctx)
 
 /* ---- decisions ----------------------------------------------------------- */
 
+/* KEYS: 1 item, 2 review, 3 decisions feed, 4 rule stats, 5 leases, 6 spam,
+ * 7 the site's learned counts, 8 its learn log.
+ * ARGV: 1 id, 2 status, 3 reason, 4 decided_by, 5 now ms, 6 learned-model
+ * key prefix, 7 number of models the decision teaches, then their
+ * arguments (learner.h).
+ * A moderator's decision stands: repeating it is "same", contradicting it
+ * "conflict". An automatic one ("rules") may be overruled, and then counts
+ * against the rules that hit the item. A moderator's decision also teaches
+ * the site's learned models (teach): automatic ones never do. */
+static const char decide_script[] =
+    LEARNER_TEACH_LUA
+    "local cur = redis.call('HMGET', KEYS[1], 'status', 'decided_by', 'entry', 'matches', 'learned')\n"
+    "if not cur[1] then return {'not_found'} end\n"
+    "local status, by = ARGV[2], ARGV[4]\n"
+    "if cur[2] and cur[2] ~= 'rules' then\n"
+    "  if cur[1] == status then return {'same', cur[1]} end\n"
+    "  return {'conflict', cur[1]}\n"
+    "end\n"
+    "local prev, auto = cur[1], cur[2] == 'rules'\n"
+    "redis.call('HSET', KEYS[1], 'status', status, 'decided_by', by, 'decided_at', ARGV[5], 'reason', ARGV[3])\n"
+    "redis.call('PERSIST', KEYS[1])\n"
+    "if prev == 'spam' and status ~= 'spam' then redis.call('ZREM', KEYS[6], ARGV[1]) end\n"
+    "if cur[3] then\n"
+    "  pcall(redis.call, 'XACK', KEYS[2], 'moderators', cur[3])\n"
+    "  redis.call('XDEL', KEYS[2], cur[3])\n"
+    "  redis.call('HDEL', KEYS[5], cur[3])\n"
+    "  redis.call('HDEL', KEYS[1], 'entry')\n"
+    "end\n"
+    "redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'status', status, 'decided_by', by, 'decided_at', ARGV[5], 'reason', ARGV[3])\n"
+    "local ok, matches = pcall(cjson.decode, cur[4] or '[]')\n"
+    "if ok and type(matches) == 'table' then\n"
+    "  for _, m in ipairs(matches) do\n"
+    "    if type(m) == 'table' and m.rule then\n"
+    "      redis.call('HINCRBY', KEYS[4], m.rule .. ':' .. status, 1)\n"
+    "      if auto and prev ~= status then redis.call('HINCRBY', KEYS[4], m.rule .. ':overruled', 1) end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "if by ~= 'rules' then teach(cur[5], status) end\n"
+    "return {'ok', status}\n";
+
+/* One decision on its way: read the comment (when the rules learn per
+ * site), then the decision script. */
 struct decide_call {
     queue_decided_fn cb;
     void *arg;
-    char site[65];
+    struct store *st;
+    int teaches;                /* the decision script teaches the site's models */
+    char site[65], id[64], status[16], decided_by[128];
+    char *reason;
 };
+
+static void decide_call_free(struct decide_call *call)
+{
+    free(call->reason);
+    free(call);
+}
+
+static void on_site_noted(void *arg, const redisReply *r, const char *error)
+{
+    (void)arg;
+    (void)r;
+    if (error)
+        log_warn("learning: could not list the site for the other daemons: %s", error);
+}
+
+/* Tell every daemon (learner.c) this site has learned counts to follow. */
+static void note_learning_site(struct store *st, const char *site)
+{
+    const char *argv[] = { "SADD", LEARNER_SITES_KEY, site };
+    store_command(st, 3, argv, NULL, on_site_noted, NULL);
+}
 
 static void on_decide_reply(void *arg, const redisReply *r, const char *error)
 {
@@ -345,35 +380,99 @@ static void on_decide_reply(void *arg, const redisReply *r, const char *error)
     if (outcome == DECIDE_OK && current) {
         metrics_decision(current);
         webhook_note_site(call->site);
+        if (call->teaches)
+            note_learning_site(call->st, call->site);
     }
     call->cb(call->arg, outcome, current);
-    free(call);
+    decide_call_free(call);
+}
+
+/* Run the decision script, teaching with t (NULL: nothing to learn). */
+static int send_decision(struct decide_call *call, const struct learner_teach *t)
+{
+    char item[600], review[600], feed[600], stats[600], leases[600], spam[600], learned[600], learnlog[600];
+    char prefix[600], now[32], nmodels[16];
+    snprintf(item, sizeof item, "raqib:{%s}:c:%s", call->site, call->id);
+    store_key(review, sizeof review, call->site, "review");
+    store_key(feed, sizeof feed, call->site, "decisions");
+    store_key(stats, sizeof stats, call->site, "rulestats");
+    store_key(leases, sizeof leases, call->site, "leases");
+    store_key(spam, sizeof spam, call->site, "spam");
+    store_key(learned, sizeof learned, call->site, "learned");
+    store_key(learnlog, sizeof learnlog, call->site, "learnlog");
+    store_key(prefix, sizeof prefix, call->site, "learned:");
+    snprintf(now, sizeof now, "%lld", now_ms());
+    int extra = t ? t->argc : 0;
+    snprintf(nmodels, sizeof nmodels, "%d", extra / 5);
+    const char *fixed[] = { "8", item, review, feed, stats, leases, spam, learned, learnlog, call->id, call->status,
+                            call->reason, call->decided_by, now, prefix, nmodels };
+    enum { NFIXED = sizeof fixed / sizeof fixed[0] };
+    const char *argv[NFIXED + 5 * 8];
+    size_t lens[NFIXED + 5 * 8];
+    if (extra > 5 * 8)
+        return -1;
+    for (int i = 0; i < NFIXED; i++)
+        argv[i] = fixed[i], lens[i] = strlen(fixed[i]);
+    for (int i = 0; i < extra; i++)
+        argv[NFIXED + i] = t->argv[i], lens[NFIXED + i] = t->lens[i];
+    call->teaches = extra > 0;
+    return store_eval(call->st, decide_script, NFIXED + extra, argv, lens, on_decide_reply, call);
+}
+
+/* The comment's content (HGET), to learn from it, then the decision. */
+static void on_content(void *arg, const redisReply *r, const char *error)
+{
+    struct decide_call *call = arg;
+    struct learner_teach t = { 0 };
+    struct ruleset *rs = server_rules_acquire();
+    int built = -1;
+    if (r && r->type == REDIS_REPLY_STRING)
+        built = learner_teach_build(rs, r->str, r->len, &t);
+    else if (r && r->type == REDIS_REPLY_NIL)
+        built = 0;              /* no such comment: the script says not_found */
+    ruleset_release(rs);
+    if (!r)
+        log_error("decision not recorded: reading the comment failed: %s", error ? error : "no answer");
+    else if (built < 0)
+        log_error("decision on %s/%s: out of memory preparing what it teaches", call->site, call->id);
+    if (!r || built < 0 || send_decision(call, &t) < 0) {
+        call->cb(call->arg, DECIDE_FAILED, NULL);
+        decide_call_free(call);
+    }
+    learner_teach_free(&t);
 }
 
 int queue_record_decision(struct store *st, const char *site, const char *id, const char *status,
                           const char *reason, const char *decided_by, queue_decided_fn cb, void *arg)
 {
-    char item[600], review[600], feed[600], stats[600], leases[600], spam[600], now[32];
-    if (store_key(item, sizeof item, site, "c:") < 0 || strlen(item) + strlen(id) >= sizeof item)
-        return -1;
-    strcat(item, id);
-    store_key(review, sizeof review, site, "review");
-    store_key(feed, sizeof feed, site, "decisions");
-    store_key(stats, sizeof stats, site, "rulestats");
-    store_key(leases, sizeof leases, site, "leases");
-    store_key(spam, sizeof spam, site, "spam");
-    snprintf(now, sizeof now, "%lld", now_ms());
-    struct decide_call *call = malloc(sizeof *call);
-    if (!call)
-        return -1;
-    *call = (struct decide_call){ cb, arg, "" };
-    snprintf(call->site, sizeof call->site, "%s", site);
-    const char *argv[] = { "6", item, review, feed, stats, leases, spam, id, status, reason ? reason : "", decided_by, now };
-    if (store_eval(st, decide_script, 12, argv, NULL, on_decide_reply, call) < 0) {
+    struct decide_call *call = calloc(1, sizeof *call);
+    if (!call || strlen(site) >= sizeof call->site || strlen(id) >= sizeof call->id ||
+        strlen(status) >= sizeof call->status || !(call->reason = strdup(reason ? reason : ""))) {
         free(call);
         return -1;
     }
-    return 0;
+    call->cb = cb, call->arg = arg, call->st = st;
+    snprintf(call->site, sizeof call->site, "%s", site);
+    snprintf(call->id, sizeof call->id, "%s", id);
+    snprintf(call->status, sizeof call->status, "%s", status);
+    snprintf(call->decided_by, sizeof call->decided_by, "%s", decided_by);
+    struct ruleset *rs = server_rules_acquire();
+    struct live_model_ref refs[1];
+    int learns = rs && strcmp(decided_by, "rules") != 0 && ruleset_live_models(rs, refs, 1) > 0;
+    if (rs)
+        ruleset_release(rs);
+    int rc;
+    if (learns) {
+        char item[600];
+        snprintf(item, sizeof item, "raqib:{%s}:c:%s", site, id);
+        const char *argv[] = { "HGET", item, "content" };
+        rc = store_command(st, 3, argv, NULL, on_content, call);
+    } else {
+        rc = send_decision(call, NULL);
+    }
+    if (rc < 0)
+        decide_call_free(call);
+    return rc;
 }
 
 /* Check one decision's fields; returns a sentence when something is wrong. */

@@ -31,6 +31,8 @@
 #include "raqib/auth.h"
 #include "raqib/engine.h"
 #include "raqib/intake.h"
+#include "raqib/learner.h"
+#include "raqib/live.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/reader.h"
@@ -51,6 +53,7 @@ struct worker {
     struct store *store;
     struct spool *spool;     /* where accepted submissions wait in an outage */
     struct webhook *webhook;  /* worker 0 only */
+    struct learner *learner;  /* worker 0 only: follows the sites' learned counts */
     struct event *wake;      /* activated by the main thread to start the drain */
     struct event *deadline;  /* drain time limit */
     struct event *log_flush; /* writes the round's log lines, after the round's I/O */
@@ -67,11 +70,14 @@ static struct {
     struct event_base *main_base;
     pthread_mutex_t rules_lock;
     struct ruleset *rules;
+    struct live *live;
 } server = { .rules_lock = PTHREAD_MUTEX_INITIALIZER };
 
 const struct config *server_config(void) { return server.cfg; }
 
 struct store *request_store(const struct request_ctx *ctx) { return ctx->worker->store; }
+
+struct live *server_live(void) { return server.live; }
 
 struct spool *request_spool(const struct request_ctx *ctx) { return ctx->worker->spool; }
 
@@ -577,6 +583,8 @@ static int worker_init(struct worker *w, int index, evutil_socket_t listener, ch
     if (!w->spool)
         goto fail;
     store_on_ready(w->store, spool_kick, w->spool);
+    if (index == 0 && !(w->learner = learner_start(w->base, w->store, server.live, cfg->learn_poll_ms)))
+        goto fail;
     if (index == 0 && cfg->webhook_url) {
         w->webhook = webhook_start(w->base, w->store, cfg, err, errlen);
         if (!w->webhook)
@@ -591,8 +599,10 @@ fail:
 static void worker_free(struct worker *w)
 {
     webhook_stop(w->webhook);
+    learner_stop(w->learner);
     if (w->store)
         store_free(w->store);
+    learner_free(w->learner);
     spool_free(w->spool);   /* after the store: it may still call back into the spool */
     webhook_free(w->webhook);
     if (w->http)
@@ -700,6 +710,8 @@ int server_run(struct config *cfg, struct ruleset *rules)
         log_error("%s", err);
         goto out;
     }
+    if (!(server.live = live_new((size_t)cfg->learn_max_tokens)))
+        goto out;
     server.nworkers = cfg->threads > 0 ? (int)cfg->threads : default_threads();
     server.workers = calloc((size_t)server.nworkers, sizeof *server.workers);
     server.main_base = event_base_new();
@@ -752,6 +764,8 @@ out:
     if (listener >= 0)
         close(listener);
     server_rules_swap(NULL);
+    live_free(server.live);
+    server.live = NULL;
     if (rc == 0)
         log_info("raqibd stopped cleanly");
     return rc;

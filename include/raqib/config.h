@@ -47,6 +47,8 @@ struct config {
     long shutdown_timeout;    /* seconds SIGTERM waits for in-flight requests */
     char *log_level;
     long max_deliveries;      /* claims before an item is dead-lettered */
+    long learn_max_tokens;    /* tokens one site's counts of one model may hold in memory */
+    long learn_poll_ms;       /* how often a daemon reads the sites' learn logs */
     long public_forms;        /* 1: browsers may post forms without a token */
     struct token *tokens;
     size_t ntokens;
