@@ -48,7 +48,7 @@ SERVER_LIBS = $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null) -lpthread
 
 # Modules that talk to the network or the event loop; everything else in
 # src/ is pure and may be linked into unit tests and the raqib CLI.
-SERVER_MODULES := main server intake reader store auth queue feed webhook rules_api akismet spool
+SERVER_MODULES := main server intake reader store auth queue feed webhook rules_api akismet spool console
 ALL_SRCS    := $(wildcard src/*.c)
 SERVER_SRCS := $(patsubst %,src/%.c,$(SERVER_MODULES))
 PURE_SRCS   := $(filter-out $(SERVER_SRCS),$(ALL_SRCS))
@@ -68,7 +68,17 @@ $(BUILD)/obj/cli/%.o: src/cli/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-$(BUILD)/raqibd: $(SERVER_OBJS) $(PURE_OBJS)
+# The moderator console (console/) is built into raqibd as a generated C
+# table (console.h says why): editing a console file rebuilds only this.
+CONSOLE_FILES := $(sort $(wildcard console/*.html console/*.css console/*.js console/*.svg))
+$(BUILD)/gen/console_assets.c: tools/embed-console.sh $(CONSOLE_FILES)
+	@mkdir -p $(dir $@)
+	sh tools/embed-console.sh $(CONSOLE_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/console_assets.o: $(BUILD)/gen/console_assets.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/raqibd: $(SERVER_OBJS) $(PURE_OBJS) $(BUILD)/obj/console_assets.o
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(SERVER_LIBS) $(PURE_LIBS)
 
 # The CLI links the pure modules, and hiredis for `rules train --redis`.

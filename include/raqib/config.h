@@ -48,6 +48,7 @@ struct config {
     char *log_level;
     long max_deliveries;      /* claims before an item is dead-lettered */
     long public_forms;        /* 1: browsers may post forms without a token */
+    char *sites;              /* space-separated site names for the console's picker */
     struct token *tokens;
     size_t ntokens;
     struct proxy_net *trusted_proxies;
