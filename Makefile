@@ -21,6 +21,9 @@ DEB_PKGS := gcc make pkg-config libevent-dev libhiredis-dev libpcre2-dev \
 ifeq ($(shell dpkg --print-architecture 2>/dev/null),amd64)
 DEB_PKGS += libhyperscan-dev
 endif
+# Only `make browser` needs these (npm comes with Debian's nodejs or its own
+# package; puppeteer-core goes into a temporary folder at each run).
+BROWSER_PKGS := chromium fonts-noto-core nodejs
 # Only `make fuzz` / `make fuzz-smoke` need these (libFuzzer ships with clang's runtime).
 FUZZ_PKGS := clang-14 libclang-rt-14-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -57,7 +60,7 @@ SERVER_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter $(SERVER_SRCS),$(ALL
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run stop test unit integration compat sanitize bench clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build
+.PHONY: all deps run stop test unit integration compat browser browser-deps sanitize bench clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build
 all: $(BUILD)/raqibd $(BUILD)/raqib
 
 $(BUILD)/obj/%.o: src/%.c
@@ -142,9 +145,20 @@ compat: all
 	  RAQIB_WITH_HYPERSCAN=$(if $(CFLAGS_HS),1,0) \
 	  prove -I tests/integration/lib tests/compat/
 
+browser-deps:
+	$(call install_missing,$(BROWSER_PKGS))
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm; }
+
+# The moderator console in headless Chromium (tests/browser/), once, with
+# the plain build; the Arabic-UI queue screenshot goes to $(BUILD)/browser/.
+browser: browser-deps all
+	RAQIBD=$(abspath $(BUILD))/raqibd RAQIB=$(abspath $(BUILD))/raqib RULES=$(CURDIR)/rules \
+	  BROWSER_OUT=$(abspath $(BUILD))/browser prove -I tests/integration/lib tests/browser/
+
 # The whole suite, then again under AddressSanitizer + UBSan in build/asan.
 test: deps
-	@$(MAKE) --no-print-directory all unit integration compat
+	@$(MAKE) --no-print-directory all unit integration compat browser
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit integration
 	@$(MAKE) --no-print-directory fuzz-smoke
 

@@ -139,9 +139,7 @@ async function topUp(announceNew) {
   const want = PAGE - state.order.length - (state.staged ? 1 : 0);
   if (want <= 0 || state.view !== "queue") return;
   const got = await api("POST", "/v1/queue/claim", { site: state.site, limit: want, lease_seconds: LEASE });
-  if (state.view !== "queue") {   // switched away meanwhile: hand them back soon, the lease does
-    return;
-  }
+  if (state.view !== "queue") return;   // switched away meanwhile: the next visit's renew finds them
   const added = addItems(got.items);
   if (added && announceNew) announce(t("new_items", added));
   if (added) render();
@@ -153,7 +151,8 @@ async function openSpam() {
   render();
 }
 
-// Add items not shown yet, in the order given; returns how many.
+// Add the items not shown yet at the end, in the order given (the queue
+// never reorders under the moderator); returns how many.
 function addItems(items) {
   let n = 0;
   for (const it of items || []) {
@@ -181,6 +180,7 @@ function render() {
   renderBulk();
   $("#count-queue").textContent = state.view === "queue" && state.order.length ? String(state.order.length) : "";
   $("#count-spam").textContent = state.view === "spam" && state.order.length ? String(state.order.length) : "";
+  showLease();
 }
 
 function markSelection(scroll) {
@@ -408,6 +408,7 @@ function wireStatic() {
   $("#lang").addEventListener("click", () => {
     setLang(getLang() === "ar" ? "en" : "ar");
     localStorage.setItem("raqib.lang", getLang());
+    toast("", false);
     state.cards.clear();
     if (state.me && !$("#app").hidden) {
       if (state.view === "queue" || state.view === "spam") render();
