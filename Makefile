@@ -121,6 +121,7 @@ run: deps
 	  echo "redis-server: 127.0.0.1:$(REDIS_PORT), data in ./var (make stop stops it)"; \
 	fi
 	@echo "raqibd: http://127.0.0.1:$(PORT)/   (Ctrl-C stops it)"
+	@echo "moderator console: http://127.0.0.1:$(PORT)/console/"
 	@echo "try:"
 	@echo "  curl -s -X POST http://127.0.0.1:$(PORT)/v1/comments -H 'Content-Type: application/json' \\"
 	@echo "       -d '{\"post_id\":1,\"author\":\"Layla\",\"email\":\"layla@example.com\",\"content\":\"مقال رائع، شكرا\"}'"
