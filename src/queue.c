@@ -95,6 +95,39 @@ static const char claim_script[] =
     "end\n"
     "return out\n";
 
+/* KEYS: 1 review, 2 leases. ARGV: 1 consumer, 2 lease ms, 3 now ms, 4 item
+ * key prefix. Every item this moderator still holds (its lease has not
+ * passed; decided ones left the group, released ones have a passed lease)
+ * gets a new deadline; returned
+ * in the claim's shape. The console renews while its moderator works, and a
+ * reloaded page finds its claims again this way. */
+static const char renew_script[] =
+    "local ok, pel = pcall(redis.call, 'XPENDING', KEYS[1], 'moderators', '-', '+', 1000, ARGV[1])\n"
+    "local out = {}\n"
+    "if not ok then return out end\n"
+    "local now = tonumber(ARGV[3])\n"
+    "local until_ms = now + tonumber(ARGV[2])\n"
+    "for _, p in ipairs(pel) do\n"
+    "  local e = redis.call('XRANGE', KEYS[1], p[1], p[1])\n"
+    "  if e[1] and tonumber(redis.call('HGET', KEYS[2], p[1]) or '0') > now then\n"
+    "    redis.call('HSET', KEYS[2], p[1], until_ms)\n"
+    "    out[#out + 1] = {p[1], tostring(p[4]), tostring(until_ms), redis.call('HGETALL', ARGV[4] .. e[1][2][2])}\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+/* KEYS: 1 review, 2 leases. ARGV: 1 consumer. Hand back every item this
+ * moderator holds: the lease ends now, and the delivery the claim counted is
+ * taken back (a release is not a failed review, so it must not push the item
+ * towards the dead letters). Returns how many were released. */
+static const char release_script[] =
+    "local ok, pel = pcall(redis.call, 'XPENDING', KEYS[1], 'moderators', '-', '+', 1000, ARGV[1])\n"
+    "if not ok then return 0 end\n"
+    "for _, p in ipairs(pel) do\n"
+    "  redis.call('XCLAIM', KEYS[1], 'moderators', ARGV[1], 0, p[1], 'RETRYCOUNT', math.max(tonumber(p[4]) - 1, 0), 'JUSTID')\n"
+    "  redis.call('HSET', KEYS[2], p[1], 0)\n"
+    "end\n"
+    "return #pel\n";
 
 static long long now_ms(void)
 {
@@ -285,6 +318,78 @@ void queue_claim(struct request_ctx *ctx)
     json_decref(root);
     http_begin_wait(ctx);
     if (store_eval(request_store(ctx), claim_script, 10, argv, NULL, on_claimed, ctx) < 0)
+        reply_store_error(ctx, "not connected");
+}
+
+/* ---- POST /v1/queue/renew and /v1/queue/release ------------------------ */
+
+/* The site and lease of a renew or release body; answers 422 naming the
+ * field and returns -1 when one is wrong. */
+static int held_params(struct request_ctx *ctx, json_t *root, const char **site, json_int_t *lease)
+{
+    json_t *jsite = json_object_get(root, "site"), *jlease = json_object_get(root, "lease_seconds");
+    *site = json_is_string(jsite) ? json_string_value(jsite) : "default";
+    *lease = json_is_integer(jlease) ? json_integer_value(jlease) : 300;
+    const char *field = (jsite && !json_is_string(jsite)) || !site_ok(*site) ? "site"
+                      : (jlease && !json_is_integer(jlease)) || *lease < 1 || *lease > 86400 ? "lease_seconds"
+                      : NULL;
+    if (!field)
+        return 0;
+    http_reply_json(ctx, 422, json_pack("{s:s, s:s, s:{s:s}}", "error", "validation_failed", "message",
+                                        "site must be [a-z0-9_-]{1,64}, lease_seconds 1..86400", "fields", field,
+                                        "invalid"));
+    return -1;
+}
+
+void queue_renew(struct request_ctx *ctx)
+{
+    json_t *root = json_body(ctx);
+    const char *site;
+    json_int_t lease;
+    if (!root || held_params(ctx, root, &site, &lease) < 0) {
+        json_decref(root);
+        return;
+    }
+    char review[600], leases[600], prefix[600], slease[32], now[32];
+    store_key(review, sizeof review, site, "review");
+    store_key(leases, sizeof leases, site, "leases");
+    store_key(prefix, sizeof prefix, site, "c:");
+    snprintf(slease, sizeof slease, "%lld", (long long)lease * 1000);
+    snprintf(now, sizeof now, "%lld", now_ms());
+    const char *argv[] = { "2", review, leases, moderator_name(ctx), slease, now, prefix };
+    json_decref(root);
+    http_begin_wait(ctx);
+    if (store_eval(request_store(ctx), renew_script, 7, argv, NULL, on_claimed, ctx) < 0)
+        reply_store_error(ctx, "not connected");
+}
+
+static void on_released(void *arg, const redisReply *r, const char *error)
+{
+    struct request_ctx *ctx = arg;
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        reply_store_error(ctx, error ? error : "unexpected reply");
+        return;
+    }
+    http_reply_json(ctx, 200, json_pack("{s:I, s:s}", "released", (json_int_t)r->integer, "released_by",
+                                        moderator_name(ctx)));
+}
+
+void queue_release(struct request_ctx *ctx)
+{
+    json_t *root = json_body(ctx);
+    const char *site;
+    json_int_t lease;
+    if (!root || held_params(ctx, root, &site, &lease) < 0) {
+        json_decref(root);
+        return;
+    }
+    char review[600], leases[600];
+    store_key(review, sizeof review, site, "review");
+    store_key(leases, sizeof leases, site, "leases");
+    const char *argv[] = { "2", review, leases, moderator_name(ctx) };
+    json_decref(root);
+    http_begin_wait(ctx);
+    if (store_eval(request_store(ctx), release_script, 4, argv, NULL, on_released, ctx) < 0)
         reply_store_error(ctx, "not connected");
 }
 
@@ -681,22 +786,37 @@ static void on_feed(void *arg, const redisReply *r, const char *error)
     http_reply_json(ctx, 200, body);
 }
 
+/* A feed cursor: a stream id as 'next' gives it. */
+static int cursor_ok(const char *c)
+{
+    return c && *c && strlen(c) <= 40 && strspn(c, "0123456789-") == strlen(c);
+}
+
+/* GET /v1/decisions: the feed in the order made, from after; or, with
+ * order=newest, the latest first (before=CURSOR pages further back), which
+ * is what the console's history shows. */
 void feed_list(struct request_ctx *ctx)
 {
     char *site = http_query(ctx, "site"), *after = http_query(ctx, "after"), *limit_s = http_query(ctx, "limit");
+    char *order = http_query(ctx, "order"), *before = http_query(ctx, "before");
     const char *s = site && *site ? site : "default";
     long limit = parse_limit(limit_s, 100);
+    int newest = order && strcmp(order, "newest") == 0;
     char stream[600], start[80], count[32];
-    if (!site_ok(s) || limit < 0 ||
-        (after && (!*after || strlen(after) > 40 || strspn(after, "0123456789-") != strlen(after)))) {
+    if (!site_ok(s) || limit < 0 || (after && !cursor_ok(after)) || (before && !cursor_ok(before)) ||
+        (order && !newest && strcmp(order, "oldest") != 0)) {
         http_reply_json(ctx, 400, json_pack("{s:s, s:s}", "error", "bad_request", "message",
-                                            "site must be [a-z0-9_-]{1,64}, limit 1..500, after a cursor from 'next'"));
+                                            "site must be [a-z0-9_-]{1,64}, limit 1..500, after and before cursors "
+                                            "from 'next', order oldest or newest"));
         goto out;
     }
     store_key(stream, sizeof stream, s, "decisions");
-    snprintf(start, sizeof start, "(%s", after ? after : "0-0");
+    if (newest)
+        snprintf(start, sizeof start, "%s%s", before ? "(" : "+", before ? before : "");
+    else
+        snprintf(start, sizeof start, "(%s", after ? after : "0-0");
     snprintf(count, sizeof count, "%ld", limit);
-    const char *argv[] = { "XRANGE", stream, start, "+", "COUNT", count };
+    const char *argv[] = { newest ? "XREVRANGE" : "XRANGE", stream, start, newest ? "-" : "+", "COUNT", count };
     http_begin_wait(ctx);
     if (store_command(request_store(ctx), 6, argv, NULL, on_feed, ctx) < 0)
         reply_store_error(ctx, "not connected");
@@ -704,4 +824,6 @@ out:
     free(site);
     free(after);
     free(limit_s);
+    free(order);
+    free(before);
 }

@@ -36,6 +36,11 @@ struct match {
     const char *description;
     const char *field;   /* the field that matched ("content", "flags", …) */
     double score;
+    /* What the rule's first pattern matched, as it reads the text (a folded
+     * view: no diacritics, unified letters), cut at a character boundary
+     * below 64 bytes; "" when no pattern decided (learned, links, flags).
+     * The console marks these words in the comment. */
+    char matched[64];
 };
 
 struct verdict {
