@@ -43,9 +43,12 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 2;
     }
+    enum log_format format;
     log_level_parse(cfg.log_level, &level);
     log_set_level(level);
-    if (cfg.ntokens)
+    log_format_parse(cfg.log_format, &format);
+    log_set_format(format);
+    if (cfg.ntokens_file)
         warn_readable_config(argc, argv);
     prefilter_set_cache_dir(cfg.hyperscan_cache);
     struct ruleset *rules = ruleset_load(cfg.rules, err, sizeof err);
