@@ -347,10 +347,12 @@ int config_load_env(struct config *cfg, char *err, size_t errlen)
 
 void config_usage(FILE *out)
 {
-    fprintf(out, "usage: raqibd [--config FILE] [--DIRECTIVE VALUE ...]\n\n"
+    fprintf(out, "usage: raqibd [--config FILE] [--DIRECTIVE VALUE ...] [--healthcheck]\n\n"
                  "Every directive may be a line 'DIRECTIVE VALUE' of the config file, an\n"
                  "environment variable RAQIB_DIRECTIVE (upper case; repeatable ones take values\n"
-                 "separated by ';') or a flag: the environment wins over the file, flags over both.\n\n");
+                 "separated by ';') or a flag: the environment wins over the file, flags over both.\n"
+                 "--healthcheck: read the same configuration, ask the running daemon's /readyz,\n"
+                 "exit 0 when it answers 200 (for container HEALTHCHECKs).\n\n");
     for (size_t i = 0; i < NDIRECTIVES; i++)
         fprintf(out, "  --%-18s %s%s%s%s\n", directives[i].name, directives[i].help,
                 directives[i].def ? " [default: " : "", directives[i].def ? directives[i].def : "",

@@ -70,6 +70,9 @@ like $out, qr/loopback only/;
     is $status, 200, 'the RAQIB_TOKEN secret is accepted';
     ($status) = $d->request('POST', '/v1/rules/reload', undef, { Authorization => 'Bearer env-admin' });
     is $status, 200, 'the second token of RAQIB_TOKEN too';
+    ($rc, $out) = run_raqibd('--listen', "127.0.0.1:$d->{port}", '--healthcheck');
+    is $rc, 1, '--healthcheck: exit 1 while Redis is down';
+    like $out, qr{/readyz answered 503}, 'saying what /readyz answered';
     is $d->stop, 0, 'SIGTERM: exit 0';
     my @lines = split /\n/, $d->log_text;
     my @objs = map { RaqibTest::json_of($_) } @lines;
@@ -82,6 +85,19 @@ like $out, qr/loopback only/;
     is $access->{level}, 'info';
     like $access->{duration_ms}, qr/^\d+(\.\d+)?$/, 'duration_ms is a number';
     like $access->{message}, qr{^POST /v1/check 200 }, 'and the text line as message';
+}
+
+{
+    # --healthcheck reads the same configuration: here the port comes from RAQIB_LISTEN.
+    my $redis = RaqibTest::new_redis();
+    my $d = RaqibTest::new_raqibd(redis => $redis);
+    local $ENV{RAQIB_LISTEN} = "127.0.0.1:$d->{port}";
+    RaqibTest::wait_until('/readyz', sub { ($d->get('/readyz'))[0] == 200 }, 10);
+    ($rc, $out) = run_raqibd('--healthcheck');
+    is $rc, 0, '--healthcheck: exit 0 when /readyz answers 200' or diag $out;
+    ($rc, $out) = run_raqibd('--healthcheck', '--listen', '127.0.0.1:1');
+    is $rc, 1, '--healthcheck: exit 1 when nothing listens';
+    like $out, qr/connect to 127\.0\.0\.1 port 1: Connection refused/;
 }
 
 done_testing;
