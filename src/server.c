@@ -199,12 +199,10 @@ static void send_answer(struct request_ctx *ctx, int status)
     struct worker *w = ctx->worker;
     double secs = elapsed_seconds(&ctx->start);
     metrics_request(ctx->route, ctx->client_gone ? 499 : status, secs);
-    /* Milliseconds with three decimals from integer microseconds: %f is a
-     * visible share of a fast request's formatting. */
-    long us = secs > 0 ? (long)(secs * 1e6 + 0.5) : 0;
-    log_info("%s %s %d %ld.%03ldms%s%s%s", method_name(evhttp_request_get_command(ctx->req)),
-             evhttp_request_get_uri(ctx->req) ? evhttp_request_get_uri(ctx->req) : "-", status, us / 1000,
-             us % 1000, ctx->id[0] ? " id=" : "", ctx->id, ctx->client_gone ? " (client gone)" : "");
+    const char *uri = evhttp_request_get_uri(ctx->req);
+    struct log_request line = { method_name(evhttp_request_get_command(ctx->req)), uri ? uri : "-", status,
+                                secs > 0 ? (long)(secs * 1e6 + 0.5) : 0, ctx->id, ctx->client_gone };
+    log_request(&line);
     arm_log_flush(w);
     if (ctx->waiting) {
         ctx->waiting = 0;
