@@ -57,7 +57,8 @@ SERVER_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter $(SERVER_SRCS),$(ALL
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run stop test unit integration compat sanitize bench clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build
+.PHONY: all deps run stop test unit integration compat sanitize bench clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build \
+        wordpress-deps wordpress-test
 all: $(BUILD)/raqibd $(BUILD)/raqib
 
 $(BUILD)/obj/%.o: src/%.c
@@ -132,9 +133,22 @@ compat: all
 	  RAQIB_WITH_HYPERSCAN=$(if $(CFLAGS_HS),1,0) \
 	  prove -I tests/integration/lib tests/compat/
 
+# The WordPress plugin (integrations/wordpress/) against Debian's WordPress
+# and its unchanged Akismet plugin: tests/wordpress/ starts a throwaway
+# MariaDB and `php -S` under a temporary folder (nothing written elsewhere).
+# About 25 s; run once by `make test`, not again under ASan.
+WP_PKGS := wordpress php-cli php-mysql mariadb-server mariadb-client gettext
+
+wordpress-deps:
+	$(call install_missing,$(WP_PKGS))
+
+wordpress-test: wordpress-deps all
+	RAQIBD=$(abspath $(BUILD))/raqibd RAQIB=$(abspath $(BUILD))/raqib RULES=$(CURDIR)/rules \
+	  prove -I tests/integration/lib tests/wordpress/
+
 # The whole suite, then again under AddressSanitizer + UBSan in build/asan.
 test: deps
-	@$(MAKE) --no-print-directory all unit integration compat
+	@$(MAKE) --no-print-directory all unit integration compat wordpress-test
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit integration
 	@$(MAKE) --no-print-directory fuzz-smoke
 
