@@ -68,7 +68,7 @@ sub stop_spawned {
 }
 END { stop_spawned() }
 
-sub slurp { my ($f) = @_; open my $fh, '<:encoding(UTF-8)', $f or return ''; local $/; return <$fh> }
+sub slurp { my ($f, $layer) = @_; open my $fh, $layer // '<:encoding(UTF-8)', $f or return ''; local $/; return <$fh> }
 
 # --- MariaDB ---------------------------------------------------------------
 
@@ -422,6 +422,24 @@ subtest 'the unchanged Akismet plugin, through raqib-akismet-host.php' => sub {
     is_deeply [ map { $_->{status} } @by_akismet ], [ 'spam', 'approved' ],
         'Akismet\'s submit-spam and submit-ham reached Raqib as decisions'
         or diag explain $feed;
+};
+
+subtest 'translatable, with an Arabic translation' => sub {
+    my $lang = "$ROOT/integrations/wordpress/raqib/languages";
+    my $src = "$ROOT/integrations/wordpress/raqib";
+    my @keys = map { "--keyword=$_:1" } qw(__ _e esc_html__ esc_attr__ esc_html_e);
+    my $now = `xgettext --language=PHP --from-code=UTF-8 @keys -o - $src/raqib.php $src/includes/*.php`;
+    my %pot = map { $_ => 1 } (slurp("$lang/raqib.pot") =~ /^msgid "(.+)"$/mg);
+    my @missing = grep { !$pot{$_} } ($now =~ /^msgid "(.+)"$/mg);
+    is_deeply \@missing, [], 'every string of the source is in languages/raqib.pot';
+    my $stats = `msgfmt -c --statistics -o $T/raqib-ar.mo $lang/raqib-ar.po 2>&1`;
+    like $stats, qr/^\d+ translated messages\.$/, 'the Arabic catalogue is complete and valid' or diag $stats;
+    ok slurp("$T/raqib-ar.mo", '<:raw') eq slurp("$lang/raqib-ar.mo", '<:raw'), 'raqib-ar.mo is compiled from raqib-ar.po';
+    wp_helper('plugins', 'raqib/raqib.php', 'akismet/akismet.php');
+    wp_helper('locale', 'admin', 'ar');
+    my $html = comments_page('all');
+    like $html, qr/رقيب/, 'wp-admin in Arabic names the column';
+    like $html, qr/النقاط/, 'and shows the score in Arabic';
 };
 
 subtest 'no PHP warning, notice or error from the plugins' => sub {

@@ -6,6 +6,7 @@
  *
  *   php wp-helper.php WPDIR install URL
  *   php wp-helper.php WPDIR plugins ACTIVATE,... DEACTIVATE,...
+ *   php wp-helper.php WPDIR locale USER LOCALE      (wp-admin's language for USER)
  *
  * @package Raqib
  */
@@ -45,6 +46,16 @@ if ( 'plugins' === $command ) {
 		}
 	}
 	echo 'active: ', implode( ',', get_option( 'active_plugins' ) ), "\n";
+	exit( 0 );
+}
+
+if ( 'locale' === $command && $argc > 4 ) {
+	$user = get_user_by( 'login', $argv[3] );
+	if ( ! $user || ! update_user_meta( $user->ID, 'locale', $argv[4] ) ) {
+		fwrite( STDERR, "cannot set the locale of {$argv[3]}\n" );
+		exit( 1 );
+	}
+	echo $argv[3], ': ', get_user_locale( $user->ID ), "\n";
 	exit( 0 );
 }
 
