@@ -382,6 +382,11 @@ subtest 'wp-admin shows why, and its moderators\' decisions reach Raqib' => sub 
     row_action($html, $to_approve, 'approvecomment');
     is raqib_item($to_approve)->{status}, 'approved', '"Approve" in wp-admin: approved in Raqib';
     is wp_status($to_approve), '1', 'and published';
+    my $settings = wp_request('GET', '/wp-admin/options-general.php?page=raqib');
+    is $settings->{status}, 200, 'Settings > Raqib';
+    like $settings->{content}, qr/\Q$wp\/?rest_route=\/raqib\/v1\/decision\E/, 'gives the webhook_url for raqibd';
+    like $settings->{content}, qr/Set in wp-config.php by RAQIB_TOKEN/, 'says where the token comes from';
+    unlike $settings->{content}, qr/\Q$wp_token\E|\Q$hook_secret\E/, 'and never prints the token or the secret';
     row_action(comments_page('approved'), $to_approve, 'unapprovecomment');
     is wp_status($to_approve), '0', '"Unapprove" in wp-admin';
     is meta($to_approve, '_raqib_decision_error'), 'already_decided: approved', 'Raqib keeps its moderator\'s decision';
