@@ -21,6 +21,9 @@ DEB_PKGS := gcc make pkg-config libevent-dev libhiredis-dev libpcre2-dev \
 ifeq ($(shell dpkg --print-architecture 2>/dev/null),amd64)
 DEB_PKGS += libhyperscan-dev
 endif
+# Only `make browser` needs these (npm comes with Debian's nodejs or its own
+# package; puppeteer-core goes into a temporary folder at each run).
+BROWSER_PKGS := chromium fonts-noto-core nodejs
 # Only `make fuzz` / `make fuzz-smoke` need these (libFuzzer ships with clang's runtime).
 FUZZ_PKGS := clang-14 libclang-rt-14-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -48,7 +51,7 @@ SERVER_LIBS = $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null) -lpthread
 
 # Modules that talk to the network or the event loop; everything else in
 # src/ is pure and may be linked into unit tests and the raqib CLI.
-SERVER_MODULES := main server intake reader store auth queue feed webhook rules_api akismet spool
+SERVER_MODULES := main server intake reader store auth queue feed webhook rules_api akismet spool learner console
 ALL_SRCS    := $(wildcard src/*.c)
 SERVER_SRCS := $(patsubst %,src/%.c,$(SERVER_MODULES))
 PURE_SRCS   := $(filter-out $(SERVER_SRCS),$(ALL_SRCS))
@@ -57,7 +60,7 @@ SERVER_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter $(SERVER_SRCS),$(ALL
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run stop test unit integration compat sanitize bench clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build \
+.PHONY: all deps run stop test unit integration compat browser browser-deps sanitize bench clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build \
         wordpress-deps wordpress-test
 all: $(BUILD)/raqibd $(BUILD)/raqib
 
@@ -69,11 +72,21 @@ $(BUILD)/obj/cli/%.o: src/cli/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-$(BUILD)/raqibd: $(SERVER_OBJS) $(PURE_OBJS)
+# The moderator console (console/) is built into raqibd as a generated C
+# table (console.h says why): editing a console file rebuilds only this.
+CONSOLE_FILES := $(sort $(wildcard console/*.html console/*.css console/*.js console/*.svg))
+$(BUILD)/gen/console_assets.c: tools/embed-console.sh $(CONSOLE_FILES)
+	@mkdir -p $(dir $@)
+	sh tools/embed-console.sh $(CONSOLE_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/console_assets.o: $(BUILD)/gen/console_assets.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/raqibd: $(SERVER_OBJS) $(PURE_OBJS) $(BUILD)/obj/console_assets.o
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(SERVER_LIBS) $(PURE_LIBS)
 
 # The CLI links the pure modules, and hiredis for `rules train --redis`.
-$(BUILD)/raqib: $(BUILD)/obj/cli/raqib.o $(BUILD)/obj/cli/decided.o $(PURE_OBJS)
+$(BUILD)/raqib: $(BUILD)/obj/cli/raqib.o $(BUILD)/obj/cli/decided.o $(BUILD)/obj/cli/replay.o $(PURE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(shell pkg-config --libs hiredis 2>/dev/null) $(PURE_LIBS)
 
 # Unit tests link the pure modules only: no -levent, no -lhiredis.
@@ -109,6 +122,7 @@ run: deps
 	  echo "redis-server: 127.0.0.1:$(REDIS_PORT), data in ./var (make stop stops it)"; \
 	fi
 	@echo "raqibd: http://127.0.0.1:$(PORT)/   (Ctrl-C stops it)"
+	@echo "moderator console: http://127.0.0.1:$(PORT)/console/"
 	@echo "try:"
 	@echo "  curl -s -X POST http://127.0.0.1:$(PORT)/v1/comments -H 'Content-Type: application/json' \\"
 	@echo "       -d '{\"post_id\":1,\"author\":\"Layla\",\"email\":\"layla@example.com\",\"content\":\"مقال رائع، شكرا\"}'"
@@ -146,9 +160,20 @@ wordpress-test: wordpress-deps all
 	RAQIBD=$(abspath $(BUILD))/raqibd RAQIB=$(abspath $(BUILD))/raqib RULES=$(CURDIR)/rules \
 	  prove -I tests/integration/lib tests/wordpress/
 
+browser-deps:
+	$(call install_missing,$(BROWSER_PKGS))
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm; }
+
+# The moderator console in headless Chromium (tests/browser/), once, with
+# the plain build; the Arabic-UI queue screenshot goes to $(BUILD)/browser/.
+browser: browser-deps all
+	RAQIBD=$(abspath $(BUILD))/raqibd RAQIB=$(abspath $(BUILD))/raqib RULES=$(CURDIR)/rules \
+	  BROWSER_OUT=$(abspath $(BUILD))/browser prove -I tests/integration/lib tests/browser/
+
 # The whole suite, then again under AddressSanitizer + UBSan in build/asan.
 test: deps
-	@$(MAKE) --no-print-directory all unit integration compat wordpress-test
+	@$(MAKE) --no-print-directory all unit integration compat browser wordpress-test
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit integration
 	@$(MAKE) --no-print-directory fuzz-smoke
 

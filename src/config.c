@@ -53,7 +53,10 @@ static const struct directive directives[] = {
     { "shutdown_timeout", D_INT, OFF(shutdown_timeout), "10", 0, 3600, "seconds SIGTERM waits for in-flight requests" },
     { "log_level", D_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error" },
     { "max_deliveries", D_INT, OFF(max_deliveries), "5", 1, 1000, "claims of one item before it goes to the dead-letter stream" },
+    { "learn_max_tokens", D_INT, OFF(learn_max_tokens), "300000", 1000, 100000000, "tokens one site's learned counts of one model may hold in memory (16 bytes each, about twice that with the table's room)" },
+    { "learn_poll_ms", D_INT, OFF(learn_poll_ms), "500", 50, 60000, "milliseconds between reads of the sites' learn logs (how soon a decision made on another daemon counts here)" },
     { "public_forms", D_INT, OFF(public_forms), "0", 0, 1, "1 = accept form posts to /v1/comments without a token (a site's own comment form)" },
+    { "sites", D_STR, OFF(sites), "default", 0, 0, "site names the moderator console offers in its site picker (space-separated)" },
     { "trusted_proxy", D_PROXY, 0, NULL, 0, 0, "ADDRESS[/PREFIX] whose X-Forwarded-For is believed; repeatable" },
 };
 #define NDIRECTIVES (sizeof directives / sizeof directives[0])
@@ -434,6 +437,30 @@ int config_parse_redis_url(const char *url, struct redis_target *out, char *err,
     return 0;
 }
 
+/* `sites` is a space-separated list of site names, each as the API wants
+ * them ([a-z0-9_-]{1,64}); the console offers them in its picker. */
+static int check_sites(const char *sites, char *err, size_t errlen)
+{
+    size_t words = 0;
+    for (const char *p = sites; *p;) {
+        size_t gap = strspn(p, " \t"), n = strspn(p + gap, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+        p += gap;
+        if (!*p)
+            break;
+        if (n == 0 || n > 64 || (p[n] && p[n] != ' ' && p[n] != '\t')) {
+            seterr(err, errlen, "sites '%s': each site name must be 1-64 of a-z, 0-9, _ and -", sites);
+            return -1;
+        }
+        p += n;
+        words++;
+    }
+    if (words == 0) {
+        seterr(err, errlen, "sites must name at least one site");
+        return -1;
+    }
+    return 0;
+}
+
 int config_check(const struct config *cfg, char *err, size_t errlen)
 {
     char host[256];
@@ -454,6 +481,8 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
         seterr(err, errlen, "webhook_url '%s' must be an http:// or https:// URL", cfg->webhook_url);
         return -1;
     }
+    if (check_sites(cfg->sites, err, errlen) < 0)
+        return -1;
     if (cfg->webhook_url && !cfg->webhook_secret) {
         seterr(err, errlen, "webhook_url is set but webhook_secret is not: deliveries must be signed");
         return -1;

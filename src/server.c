@@ -29,8 +29,11 @@
 #include <event2/util.h>
 
 #include "raqib/auth.h"
+#include "raqib/console.h"
 #include "raqib/engine.h"
 #include "raqib/intake.h"
+#include "raqib/learner.h"
+#include "raqib/live.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/reader.h"
@@ -51,6 +54,7 @@ struct worker {
     struct store *store;
     struct spool *spool;     /* where accepted submissions wait in an outage */
     struct webhook *webhook;  /* worker 0 only */
+    struct learner *learner;  /* worker 0 only: follows the sites' learned counts */
     struct event *wake;      /* activated by the main thread to start the drain */
     struct event *deadline;  /* drain time limit */
     struct event *log_flush; /* writes the round's log lines, after the round's I/O */
@@ -67,11 +71,14 @@ static struct {
     struct event_base *main_base;
     pthread_mutex_t rules_lock;
     struct ruleset *rules;
+    struct live *live;
 } server = { .rules_lock = PTHREAD_MUTEX_INITIALIZER };
 
 const struct config *server_config(void) { return server.cfg; }
 
 struct store *request_store(const struct request_ctx *ctx) { return ctx->worker->store; }
+
+struct live *server_live(void) { return server.live; }
 
 struct spool *request_spool(const struct request_ctx *ctx) { return ctx->worker->spool; }
 
@@ -353,6 +360,55 @@ static void handle_metrics(struct request_ctx *ctx)
     free(text);
 }
 
+/* --- the moderator console ----------------------------------------------- */
+
+/* Every console answer forbids inline script, eval, framing and sniffing:
+ * the page shows untrusted comment text, so a slip in it must not run. */
+static void console_headers(struct request_ctx *ctx)
+{
+    http_add_header(ctx, "Content-Security-Policy",
+                    "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    http_add_header(ctx, "X-Content-Type-Options", "nosniff");
+    http_add_header(ctx, "Referrer-Policy", "no-referrer");
+    http_add_header(ctx, "X-Frame-Options", "DENY");
+    http_add_header(ctx, "Cache-Control", "no-cache");
+}
+
+/* GET /console/, /console/FILE; "/" and "/console" lead there. */
+static void handle_console(struct request_ctx *ctx)
+{
+    const char *path = http_path(ctx);
+    console_headers(ctx);
+    if (strcmp(path, "/") == 0 || strcmp(path, "/console") == 0) {
+        http_add_header(ctx, "Location", "/console/");
+        http_reply_error(ctx, 308, "moved", "the moderator console is at /console/");
+        return;
+    }
+    const struct console_asset *a = console_find(path + strlen("/console/"));
+    if (!a) {
+        http_reply_error(ctx, 404, "not_found", "no such console file");
+        return;
+    }
+    http_reply_text(ctx, 200, a->type, (const char *)a->data, a->len);
+}
+
+/* GET /v1/whoami: what the console shows this caller. */
+static void handle_whoami(struct request_ctx *ctx)
+{
+    json_t *sites = json_array();
+    const char *p = server.cfg->sites;
+    while (*p) {
+        p += strspn(p, " \t");
+        size_t n = strcspn(p, " \t");
+        if (n)
+            json_array_append_new(sites, json_stringn(p, n));
+        p += n;
+    }
+    int dev = auth_dev_mode(server.cfg);
+    http_reply_json(ctx, 200, json_pack("{s:s, s:s, s:b, s:o}", "role", role_name(ctx->role), "name",
+                                        ctx->token ? ctx->token->name : "dev", "development", dev, "sites", sites));
+}
+
 /* --- routing --------------------------------------------------------------- */
 
 /* A route's path is literal segments and at most one "{id}" segment,
@@ -371,6 +427,8 @@ static const struct route routes[] = {
     { EVHTTP_REQ_POST, "/v1/check", ROLE_SUBMIT, intake_check, "POST /v1/check" },
     { EVHTTP_REQ_GET, "/v1/queue", ROLE_MODERATE, queue_list, "GET /v1/queue" },
     { EVHTTP_REQ_POST, "/v1/queue/claim", ROLE_MODERATE, queue_claim, "POST /v1/queue/claim" },
+    { EVHTTP_REQ_POST, "/v1/queue/renew", ROLE_MODERATE, queue_renew, "POST /v1/queue/renew" },
+    { EVHTTP_REQ_POST, "/v1/queue/release", ROLE_MODERATE, queue_release, "POST /v1/queue/release" },
     { EVHTTP_REQ_POST, "/v1/comments/{id}/decision", ROLE_MODERATE, queue_decide, "POST /v1/comments/{id}/decision" },
     { EVHTTP_REQ_POST, "/v1/decisions", ROLE_MODERATE, queue_decide_many, "POST /v1/decisions" },
     { EVHTTP_REQ_GET, "/v1/decisions", ROLE_SUBMIT, feed_list, "GET /v1/decisions" },
@@ -383,6 +441,11 @@ static const struct route routes[] = {
     { EVHTTP_REQ_GET, "/healthz", ROLE_NONE, handle_healthz, "GET /healthz" },
     { EVHTTP_REQ_GET, "/readyz", ROLE_NONE, handle_readyz, "GET /readyz" },
     { EVHTTP_REQ_GET, "/metrics", ROLE_NONE, handle_metrics, "GET /metrics" },
+    { EVHTTP_REQ_GET, "/v1/whoami", ROLE_SUBMIT, handle_whoami, "GET /v1/whoami" },
+    { EVHTTP_REQ_GET, "/", ROLE_NONE, handle_console, "GET /console/" },
+    { EVHTTP_REQ_GET, "/console", ROLE_NONE, handle_console, "GET /console/" },
+    { EVHTTP_REQ_GET, "/console/", ROLE_NONE, handle_console, "GET /console/" },
+    { EVHTTP_REQ_GET, "/console/{id}", ROLE_NONE, handle_console, "GET /console/" },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -577,6 +640,8 @@ static int worker_init(struct worker *w, int index, evutil_socket_t listener, ch
     if (!w->spool)
         goto fail;
     store_on_ready(w->store, spool_kick, w->spool);
+    if (index == 0 && !(w->learner = learner_start(w->base, w->store, server.live, cfg->learn_poll_ms)))
+        goto fail;
     if (index == 0 && cfg->webhook_url) {
         w->webhook = webhook_start(w->base, w->store, cfg, err, errlen);
         if (!w->webhook)
@@ -591,8 +656,10 @@ fail:
 static void worker_free(struct worker *w)
 {
     webhook_stop(w->webhook);
+    learner_stop(w->learner);
     if (w->store)
         store_free(w->store);
+    learner_free(w->learner);
     spool_free(w->spool);   /* after the store: it may still call back into the spool */
     webhook_free(w->webhook);
     if (w->http)
@@ -700,6 +767,8 @@ int server_run(struct config *cfg, struct ruleset *rules)
         log_error("%s", err);
         goto out;
     }
+    if (!(server.live = live_new((size_t)cfg->learn_max_tokens)))
+        goto out;
     server.nworkers = cfg->threads > 0 ? (int)cfg->threads : default_threads();
     server.workers = calloc((size_t)server.nworkers, sizeof *server.workers);
     server.main_base = event_base_new();
@@ -752,6 +821,8 @@ out:
     if (listener >= 0)
         close(listener);
     server_rules_swap(NULL);
+    live_free(server.live);
+    server.live = NULL;
     if (rc == 0)
         log_info("raqibd stopped cleanly");
     return rc;

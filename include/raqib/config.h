@@ -47,7 +47,10 @@ struct config {
     long shutdown_timeout;    /* seconds SIGTERM waits for in-flight requests */
     char *log_level;
     long max_deliveries;      /* claims before an item is dead-lettered */
+    long learn_max_tokens;    /* tokens one site's counts of one model may hold in memory */
+    long learn_poll_ms;       /* how often a daemon reads the sites' learn logs */
     long public_forms;        /* 1: browsers may post forms without a token */
+    char *sites;              /* space-separated site names for the console's picker */
     struct token *tokens;
     size_t ntokens;
     struct proxy_net *trusted_proxies;
