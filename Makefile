@@ -150,7 +150,7 @@ compat: all
 # The WordPress plugin (integrations/wordpress/) against Debian's WordPress
 # and its unchanged Akismet plugin: tests/wordpress/ starts a throwaway
 # MariaDB and `php -S` under a temporary folder (nothing written elsewhere).
-# About 25 s; run once by `make test`, not again under ASan.
+# 11-30 s on 2 busy cores; run once by `make test`, not again under ASan.
 WP_PKGS := wordpress php-cli php-mysql mariadb-server mariadb-client gettext
 
 wordpress-deps:
