@@ -184,7 +184,7 @@ static void print_header(const struct replay_opts *o, size_t n, const char *firs
 {
     printf("# raqib replay: %zu labeled comments as site \"%s\", rules %s; moderators decide %s\n", n, o->site,
            o->rules, first);
-    printf("# each cell: fresh site (shipped models) → learning site (its moderators' decisions added), %%\n");
+    printf("# each cell: fresh site (the rules' models alone) → learning site (its moderators' decisions added), %%\n");
     printf("%-16s %13s %13s %13s %13s\n", "comments", "spam caught", "ham as spam", "abuse flagged",
            "clean flagged");
 }
