@@ -2,8 +2,8 @@
  *
  * The table below is the single place a directive exists: its type, where it
  * lands in struct config, its default, its limits and its help line. File
- * lines, command-line flags and `raqibd --help` are all read off it, in the
- * manner of pgbouncer's parameter table. */
+ * lines, RAQIB_* environment variables, command-line flags and `raqibd --help`
+ * are all read off it, in the manner of pgbouncer's parameter table. */
 #include "raqib/config.h"
 
 #include <arpa/inet.h>
@@ -52,8 +52,12 @@ static const struct directive directives[] = {
     { "spam_ttl", D_INT, OFF(spam_ttl), "2592000", 60, 10L * 365 * 86400, "seconds spam is kept for audit" },
     { "shutdown_timeout", D_INT, OFF(shutdown_timeout), "10", 0, 3600, "seconds SIGTERM waits for in-flight requests" },
     { "log_level", D_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error" },
+    { "log_format", D_STR, OFF(log_format), "text", 0, 0, "text, or json (one JSON object a line, for Loki or ELK)" },
     { "max_deliveries", D_INT, OFF(max_deliveries), "5", 1, 1000, "claims of one item before it goes to the dead-letter stream" },
+    { "learn_max_tokens", D_INT, OFF(learn_max_tokens), "300000", 1000, 100000000, "tokens one site's learned counts of one model may hold in memory (16 bytes each, about twice that with the table's room)" },
+    { "learn_poll_ms", D_INT, OFF(learn_poll_ms), "500", 50, 60000, "milliseconds between reads of the sites' learn logs (how soon a decision made on another daemon counts here)" },
     { "public_forms", D_INT, OFF(public_forms), "0", 0, 1, "1 = accept form posts to /v1/comments without a token (a site's own comment form)" },
+    { "sites", D_STR, OFF(sites), "default", 0, 0, "site names the moderator console offers in its site picker (space-separated)" },
     { "trusted_proxy", D_PROXY, 0, NULL, 0, 0, "ADDRESS[/PREFIX] whose X-Forwarded-For is believed; repeatable" },
 };
 #define NDIRECTIVES (sizeof directives / sizeof directives[0])
@@ -65,6 +69,15 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+/* "log_level" -> "RAQIB_LOG_LEVEL": the variable that carries a directive. */
+static void env_name(const char *directive, char *out, size_t outlen)
+{
+    size_t n = (size_t)snprintf(out, outlen, "RAQIB_");
+    for (const char *p = directive; *p && n + 1 < outlen; p++)
+        out[n++] = (char)toupper((unsigned char)*p);
+    out[n < outlen ? n : outlen - 1] = '\0';
 }
 
 static const struct directive *find_directive(const char *name)
@@ -292,11 +305,57 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
     return rc;
 }
 
+/* Apply one variable's value: a repeatable directive takes several values
+ * separated by ';' or newlines, any other takes the whole value. */
+static int env_apply(struct config *cfg, const struct directive *d, const char *var, const char *value, char *err,
+                     size_t errlen)
+{
+    char msg[512];
+    if (d->type == D_STR || d->type == D_INT) {
+        if (config_set(cfg, d->name, value, msg, sizeof msg) < 0) {
+            seterr(err, errlen, "%s: %s", var, msg);
+            return -1;
+        }
+        return 0;
+    }
+    char *copy = strdup(value);
+    if (!copy) {
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ";\n", &save); item && rc == 0; item = strtok_r(NULL, ";\n", &save)) {
+        item = trim(item);
+        if (*item && config_set(cfg, d->name, item, msg, sizeof msg) < 0) {
+            seterr(err, errlen, "%s: %s", var, msg);
+            rc = -1;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+int config_load_env(struct config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < NDIRECTIVES; i++) {
+        char var[64];
+        env_name(directives[i].name, var, sizeof var);
+        const char *value = getenv(var);
+        if (value && env_apply(cfg, &directives[i], var, value, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 void config_usage(FILE *out)
 {
-    fprintf(out, "usage: raqibd [--config FILE] [--DIRECTIVE VALUE ...]\n\n"
-                 "Every directive may be a line 'DIRECTIVE VALUE' of the config file or a flag;\n"
-                 "flags win over the file.\n\n");
+    fprintf(out, "usage: raqibd [--config FILE] [--DIRECTIVE VALUE ...] [--healthcheck]\n\n"
+                 "Every directive may be a line 'DIRECTIVE VALUE' of the config file, an\n"
+                 "environment variable RAQIB_DIRECTIVE (upper case; repeatable ones take values\n"
+                 "separated by ';') or a flag: the environment wins over the file, flags over both.\n"
+                 "--healthcheck: read the same configuration, ask the running daemon's /readyz,\n"
+                 "exit 0 when it answers 200 (for container HEALTHCHECKs).\n\n");
     for (size_t i = 0; i < NDIRECTIVES; i++)
         fprintf(out, "  --%-18s %s%s%s%s\n", directives[i].name, directives[i].help,
                 directives[i].def ? " [default: " : "", directives[i].def ? directives[i].def : "",
@@ -325,6 +384,9 @@ int config_parse_args(struct config *cfg, int argc, char **argv, char *err, size
                 return -1;
         }
     }
+    cfg->ntokens_file = cfg->ntokens;
+    if (config_load_env(cfg, err, errlen) < 0)
+        return -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) {
@@ -500,6 +562,30 @@ int config_parse_redis_url(const char *url, struct redis_target *out, char *err,
     return 0;
 }
 
+/* `sites` is a space-separated list of site names, each as the API wants
+ * them ([a-z0-9_-]{1,64}); the console offers them in its picker. */
+static int check_sites(const char *sites, char *err, size_t errlen)
+{
+    size_t words = 0;
+    for (const char *p = sites; *p;) {
+        size_t gap = strspn(p, " \t"), n = strspn(p + gap, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+        p += gap;
+        if (!*p)
+            break;
+        if (n == 0 || n > 64 || (p[n] && p[n] != ' ' && p[n] != '\t')) {
+            seterr(err, errlen, "sites '%s': each site name must be 1-64 of a-z, 0-9, _ and -", sites);
+            return -1;
+        }
+        p += n;
+        words++;
+    }
+    if (words == 0) {
+        seterr(err, errlen, "sites must name at least one site");
+        return -1;
+    }
+    return 0;
+}
+
 int config_check(const struct config *cfg, char *err, size_t errlen)
 {
     char host[256];
@@ -514,6 +600,11 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
         seterr(err, errlen, "log_level '%s' is not debug, info, warn or error", cfg->log_level);
         return -1;
     }
+    enum log_format format;
+    if (log_format_parse(cfg->log_format, &format) < 0) {
+        seterr(err, errlen, "log_format '%s' is not text or json", cfg->log_format);
+        return -1;
+    }
     if (config_parse_redis_url(cfg->redis, &target, err, errlen) < 0)
         return -1;
     if (target.mode == REDIS_CLUSTER) {   /* the URL parses; routing by slot is not built yet */
@@ -525,6 +616,8 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
         seterr(err, errlen, "webhook_url '%s' must be an http:// or https:// URL", cfg->webhook_url);
         return -1;
     }
+    if (check_sites(cfg->sites, err, errlen) < 0)
+        return -1;
     if (cfg->webhook_url && !cfg->webhook_secret) {
         seterr(err, errlen, "webhook_url is set but webhook_secret is not: deliveries must be signed");
         return -1;

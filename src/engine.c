@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "raqib/learn.h"
+#include "raqib/live.h"
 #include "raqib/normalize.h"
 #include "raqib/prefilter.h"
 
@@ -87,6 +88,9 @@ struct eval {
     long links[CF_COUNT];     /* link counts, computed on first use */
     unsigned char links_counted[CF_COUNT];
     size_t rule, cond;        /* the condition being evaluated */
+    const char *hit;          /* the span the last successful pattern matched */
+    size_t hit_len;
+    char matched[64];         /* the span of the rule's first positive condition */
     /* Learned scores already computed, so tiers of one model (>= 0.9,
      * >= 0.99) score the text once. */
     struct learned_score { const struct learn_model *model; int field; double p; } learned[4];
@@ -205,8 +209,12 @@ static int compare(double have, enum rule_link_op op, double n)
 static int run(struct eval *e, const pcre2_code *code, const char *s, size_t len)
 {
     int rc = pcre2_match(code, (PCRE2_SPTR)s, len, 0, 0, e->s->md, e->s->mctx);
-    if (rc >= 0)
+    if (rc >= 0) {
+        const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(e->s->md);
+        e->hit = ov[0] <= ov[1] && ov[1] <= len ? s + ov[0] : NULL;
+        e->hit_len = e->hit ? ov[1] - ov[0] : 0;
         return 1;
+    }
     if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
         rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
         e->limit_hits++;
@@ -224,7 +232,13 @@ static double learned_score(struct eval *e, const struct rule_cond *c, int f)
     const char *s = field_view(e, f, VIEW_NORM, &len);
     if (!s)
         return -1;
-    double p = learn_model_score(c->model, s, len);
+    double p;
+    if (c->site && e->sig && e->sig->live) {
+        const char *site = e->c->field[CF_SITE] && e->c->field[CF_SITE][0] ? e->c->field[CF_SITE] : "default";
+        p = live_score(e->sig->live, site, c->model_file, c->model, s, len);
+    } else {
+        p = learn_model_score(c->model, s, len);
+    }
     if (e->nlearned < sizeof e->learned / sizeof e->learned[0])
         e->learned[e->nlearned++] = (struct learned_score){ c->model, f, p };
     return p;
@@ -277,6 +291,21 @@ static int cond_eval(struct eval *e, const struct rule_cond *c, int *field)
     return 0;
 }
 
+/* Keep the last pattern hit as the rule's matched text, cut below the
+ * buffer's size at the start of a UTF-8 character. */
+static void keep_hit(struct eval *e)
+{
+    size_t n = e->hit ? e->hit_len : 0;
+    if (n >= sizeof e->matched) {
+        n = sizeof e->matched - 1;
+        while (n > 0 && ((unsigned char)e->hit[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n)
+        memcpy(e->matched, e->hit, n);
+    e->matched[n] = '\0';
+}
+
 /* Does rule i hit? 1 yes (field of its first positive condition in *field),
  * 0 no, -1 out of memory. Conditions stop at the first that fails. */
 static int rule_eval(struct eval *e, const struct ruleset *rs, size_t i, int *field)
@@ -285,8 +314,10 @@ static int rule_eval(struct eval *e, const struct ruleset *rs, size_t i, int *fi
     size_t n = ruleset_rule_conds(rs, i, &conds);
     int have_field = 0;
     e->rule = i;
+    e->matched[0] = '\0';
     for (size_t k = 0; k < n; k++) {
         e->cond = k;
+        e->hit = NULL;
         int f = 0, rc = cond_eval(e, &conds[k], &f);
         if (rc < 0)
             return -1;
@@ -295,6 +326,8 @@ static int rule_eval(struct eval *e, const struct ruleset *rs, size_t i, int *fi
         if (!conds[k].negate && !have_field) {
             *field = f;
             have_field = 1;
+            if (f != RULE_FIELD_FLAGS)
+                keep_hit(e);
         }
     }
     return 1;
@@ -366,6 +399,7 @@ int engine_score(const struct ruleset *rs, const struct comment *c,
         m->description = info.description;
         m->field = rule_field_name(field);
         m->score = info.score;
+        memcpy(m->matched, e.matched, sizeof m->matched);
         out->score += info.score;
     }
     double approve;

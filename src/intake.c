@@ -178,8 +178,11 @@ static json_t *matches_json(const struct verdict *v)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < v->nmatches; i++) {
         const struct match *m = &v->matches[i];
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:s, s:s}", "rule", m->rule, "score", number(m->score),
-                                             "field", m->field, "description", m->description ? m->description : ""));
+        json_t *o = json_pack("{s:s, s:o, s:s, s:s}", "rule", m->rule, "score", number(m->score), "field", m->field,
+                              "description", m->description ? m->description : "");
+        if (o && m->matched[0])   /* the words the console marks */
+            json_object_set_new(o, "matched", json_string(m->matched));
+        json_array_append_new(arr, o);
     }
     return arr;
 }
@@ -338,7 +341,7 @@ static int score_comment(const struct comment *c, long long now, struct ruleset 
 {
     const struct config *cfg = server_config();
     char err[256];
-    struct engine_signals sig = { .honeypot = c->honeypot_filled };
+    struct engine_signals sig = { .honeypot = c->honeypot_filled, .live = server_live() };
     if (c->has_form_rendered_at) {
         long long age = now / 1000 - c->form_rendered_at;
         sig.too_fast = age < cfg->min_fill_seconds;

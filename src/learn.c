@@ -49,6 +49,7 @@ struct learn_model {
     unsigned kinds;             /* LEARN_TOKENS_* */
     char feed_site[65];         /* "": not trained from a decisions feed */
     char feed_cursor[64];
+    char labels[2][64];         /* decisions counted [0] negative, [1] positive: "approved,rejected" */
 };
 
 /* ---- hashing and tokens ----------------------------------------------- */
@@ -425,7 +426,9 @@ struct doc {
     uint64_t stack[STACK_SET];
     void (*each)(struct doc *d, uint64_t key);  /* called once per new token */
     const struct learn_model *model;
+    const struct learn_model *site;     /* scoring: counts added to model's, or NULL */
     struct learn_model *train;
+    uint64_t *out;                      /* learn_doc_tokens: where the tokens go */
     int positive, failed;
     double *clues;              /* scoring: strongest token probabilities */
     size_t nclues, nlisted;     /* nlisted: n-gram models list tokens first */
@@ -532,12 +535,17 @@ int learn_model_add(struct learn_model *m, const char *norm, size_t len, int pos
 /* ---- scoring ------------------------------------------------------------ */
 
 /* Robinson's probability that a comment holding this token is positive. */
+static double prob_of(unsigned long pos, unsigned long neg, unsigned long docs_pos, unsigned long docs_neg)
+{
+    double pr = (double)pos / (double)docs_pos;
+    double nr = (double)neg / (double)docs_neg;
+    double raw = pr / (pr + nr), seen = (double)pos + (double)neg;
+    return (UNKNOWN_STRENGTH * UNKNOWN_PROB + seen * raw) / (UNKNOWN_STRENGTH + seen);
+}
+
 static double token_prob(const struct learn_model *m, const struct slot *s)
 {
-    double pr = (double)s->pos / (double)m->docs[1];
-    double nr = (double)s->neg / (double)m->docs[0];
-    double raw = pr / (pr + nr), seen = (double)s->pos + (double)s->neg;
-    return (UNKNOWN_STRENGTH * UNKNOWN_PROB + seen * raw) / (UNKNOWN_STRENGTH + seen);
+    return prob_of(s->pos, s->neg, m->docs[1], m->docs[0]);
 }
 
 static int is_clue(double f)
@@ -579,8 +587,26 @@ static void build_clue_index(struct learn_model *m)
     }
 }
 
+/* A clue from the model's counts plus a site's (learn_model_score_site):
+ * the probability from the summed counts and documents, so a site's
+ * decisions weigh exactly as many comments of the training set would. */
+static void add_site_clue(struct doc *d, uint64_t key)
+{
+    const struct slot *a = find(d->model, key), *b = find(d->site, key);
+    unsigned long pos = (unsigned long)a->pos + b->pos, neg = (unsigned long)a->neg + b->neg;
+    if (!pos && !neg)
+        return;
+    double f = prob_of(pos, neg, d->model->docs[1] + d->site->docs[1], d->model->docs[0] + d->site->docs[0]);
+    if (is_clue(f))
+        d->clues[d->nclues++] = f;
+}
+
 static void add_clue(struct doc *d, uint64_t key)
 {
+    if (d->site) {
+        add_site_clue(d, key);
+        return;
+    }
     if (d->model->clue) {
         const struct clue_slot *c = clue_find(d->model, key);
         if (c->key)
@@ -809,6 +835,135 @@ double learn_model_score(const struct learn_model *m, const char *norm, size_t l
     return p;
 }
 
+double learn_model_score_site(const struct learn_model *m, const struct learn_model *site, const char *norm,
+                              size_t len)
+{
+    if (!site || (!site->docs[0] && !site->docs[1]))
+        return learn_model_score(m, norm, len);
+    if (!m || m->docs[0] + site->docs[0] == 0 || m->docs[1] + site->docs[1] == 0)
+        return 0.5;
+    int ngrams = (m->kinds & LEARN_TOKENS_CHARS) != 0;
+    struct doc d = { .each = ngrams ? list_token : add_clue, .model = m, .site = site };
+    if (doc_init(&d, len, m->kinds, 1) < 0)
+        return 0.5;
+    learn_tokens_of(norm, len, m->kinds, doc_token, &d);
+    if (ngrams)
+        add_listed_clues(&d);
+    double p = combine(d.clues, d.nclues, ngrams);
+    doc_done(&d);
+    return p;
+}
+
+/* learn_doc_tokens' doc callback: keep the token. */
+static void keep_token(struct doc *d, uint64_t key)
+{
+    d->out[d->n - 1] = key;
+}
+
+long learn_doc_tokens(unsigned kinds, const char *norm, size_t len, uint64_t **out)
+{
+    struct doc d = { .each = keep_token };
+    *out = NULL;
+    if (doc_init(&d, len, kinds, 0) < 0)
+        return -1;
+    if (!(d.out = malloc((d.cap / 2 < d.max ? d.cap / 2 : d.max) * sizeof *d.out + 1))) {
+        doc_done(&d);
+        return -1;
+    }
+    learn_tokens_of(norm, len, kinds, doc_token, &d);
+    doc_done(&d);
+    *out = d.out;
+    return (long)d.n;
+}
+
+int learn_model_apply(struct learn_model *m, const uint64_t *tokens, size_t n, int positive, int delta,
+                      size_t max_tokens)
+{
+    int side = positive != 0;
+    drop_clue_index(m);
+    for (size_t i = 0; i < n; i++) {
+        if (!tokens[i])
+            continue;
+        int room = !max_tokens || m->n < max_tokens;
+        struct slot *s = delta > 0 && room ? upsert(m, tokens[i]) : find(m, tokens[i]);
+        if (!s)
+            return -1;
+        if (!s->key)
+            continue;           /* taking back what was never counted */
+        uint32_t *c = side ? &s->pos : &s->neg;
+        *c = delta > 0 ? *c + 1 : *c ? *c - 1 : 0;
+    }
+    if (delta > 0)
+        m->docs[side]++;
+    else if (m->docs[side])
+        m->docs[side]--;
+    return 0;
+}
+
+int learn_model_add_counts(struct learn_model *m, uint64_t token, unsigned long pos, unsigned long neg)
+{
+    drop_clue_index(m);
+    struct slot *s = token ? upsert(m, token) : NULL;
+    if (!s)
+        return -1;
+    s->pos += (uint32_t)pos;
+    s->neg += (uint32_t)neg;
+    return 0;
+}
+
+void learn_model_add_docs(struct learn_model *m, unsigned long pos, unsigned long neg)
+{
+    drop_clue_index(m);
+    m->docs[1] += pos;
+    m->docs[0] += neg;
+}
+
+/* A comma list of statuses: lowercase words. */
+static int is_label_list(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (!n || n >= max || s[0] == ',' || s[n - 1] == ',')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' || (s[i] == ',' && s[i + 1] != ',')))
+            return 0;
+    return 1;
+}
+
+int learn_model_set_labels(struct learn_model *m, const char *positive, const char *negative)
+{
+    if (!is_label_list(positive, sizeof m->labels[1]) || !is_label_list(negative, sizeof m->labels[0]))
+        return -1;
+    snprintf(m->labels[1], sizeof m->labels[1], "%s", positive);
+    snprintf(m->labels[0], sizeof m->labels[0], "%s", negative);
+    return 0;
+}
+
+const char *learn_model_labels(const struct learn_model *m, int positive)
+{
+    return m->labels[positive != 0][0] ? m->labels[positive != 0] : NULL;
+}
+
+/* 1 when status is one of the comma list's words. */
+static int in_list(const char *list, const char *status)
+{
+    size_t n = strlen(status);
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && strncmp(p, status, n) == 0)
+            return 1;
+        p += k + (p[k] == ',');
+    }
+    return 0;
+}
+
+int learn_model_label_side(const struct learn_model *m, const char *status)
+{
+    if (!status || !m->labels[1][0])
+        return -1;
+    return in_list(m->labels[1], status) ? 1 : in_list(m->labels[0], status) ? 0 : -1;
+}
+
 unsigned long learn_model_docs(const struct learn_model *m, int positive)
 {
     return m->docs[positive != 0];
@@ -817,6 +972,11 @@ unsigned long learn_model_docs(const struct learn_model *m, int positive)
 size_t learn_model_tokens(const struct learn_model *m)
 {
     return m->n;
+}
+
+size_t learn_model_bytes(const struct learn_model *m)
+{
+    return sizeof *m + m->cap * sizeof *m->t + m->clue_cap * sizeof *m->clue;
 }
 
 int learn_model_set_tokens(struct learn_model *m, unsigned kinds)
@@ -883,6 +1043,8 @@ static long write_model(FILE *f, const struct learn_model *m, unsigned min_count
         fprintf(f, "%s\n", TOKENS_CHARS);
     if (m->feed_site[0])
         fprintf(f, "feed %s %s\n", m->feed_site, m->feed_cursor);
+    if (m->labels[1][0])
+        fprintf(f, "labels %s %s\n", m->labels[1], m->labels[0]);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "%016llx %u %u\n", (unsigned long long)kept[i].key, kept[i].pos, kept[i].neg);
     free(kept);
@@ -939,6 +1101,15 @@ static const char *read_feed(struct learn_model *m, const char *rest)
     return NULL;
 }
 
+/* "POSITIVE NEGATIVE" of a labels line into m; NULL, or what is wrong. */
+static const char *read_labels(struct learn_model *m, const char *rest)
+{
+    char pos[sizeof m->labels[1]], neg[sizeof m->labels[0]], extra;
+    if (sscanf(rest, "%63s %63s %c", pos, neg, &extra) != 2 || learn_model_set_labels(m, pos, neg) < 0)
+        return "expected \"labels POSITIVE NEGATIVE\" (comma lists of statuses: labels spam approved,rejected)";
+    return NULL;
+}
+
 /* A "tokens" line, before any count: which tokens the counts are of. NULL,
  * or what is wrong. */
 static const char *read_tokens(struct learn_model *m, const char *line, int have_counts)
@@ -976,6 +1147,8 @@ struct learn_model *learn_model_load(const char *path, char *err, size_t errlen)
             problem = "expected \"docs POSITIVE NEGATIVE\"";
         else if (strncmp(line, "feed ", 5) == 0)
             problem = read_feed(m, line + 5);
+        else if (strncmp(line, "labels ", 7) == 0)
+            problem = read_labels(m, line + 7);
         else if (strncmp(line, "tokens", 6) == 0)
             problem = read_tokens(m, line, have_counts);
         else if (read_count(m, line) < 0)

@@ -22,9 +22,11 @@
 #include <jansson.h>
 
 #include "raqib/id.h"
+#include "raqib/learner.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/reader.h"
+#include "raqib/rules.h"
 #include "raqib/server.h"
 #include "raqib/store.h"
 #include "raqib/webhook.h"
@@ -93,40 +95,39 @@ static const char claim_script[] =
     "end\n"
     "return out\n";
 
-/* KEYS: 1 item, 2 review, 3 decisions feed, 4 rule stats, 5 leases, 6 spam.
- * ARGV: 1 id, 2 status, 3 reason, 4 decided_by, 5 now ms.
- * A moderator's decision stands: repeating it is "same", contradicting it
- * "conflict". An automatic one ("rules") may be overruled, and then counts
- * against the rules that hit the item. */
-static const char decide_script[] =
-    "local cur = redis.call('HMGET', KEYS[1], 'status', 'decided_by', 'entry', 'matches')\n"
-    "if not cur[1] then return {'not_found'} end\n"
-    "local status, by = ARGV[2], ARGV[4]\n"
-    "if cur[2] and cur[2] ~= 'rules' then\n"
-    "  if cur[1] == status then return {'same', cur[1]} end\n"
-    "  return {'conflict', cur[1]}\n"
-    "end\n"
-    "local prev, auto = cur[1], cur[2] == 'rules'\n"
-    "redis.call('HSET', KEYS[1], 'status', status, 'decided_by', by, 'decided_at', ARGV[5], 'reason', ARGV[3])\n"
-    "redis.call('PERSIST', KEYS[1])\n"
-    "if prev == 'spam' and status ~= 'spam' then redis.call('ZREM', KEYS[6], ARGV[1]) end\n"
-    "if cur[3] then\n"
-    "  pcall(redis.call, 'XACK', KEYS[2], 'moderators', cur[3])\n"
-    "  redis.call('XDEL', KEYS[2], cur[3])\n"
-    "  redis.call('HDEL', KEYS[5], cur[3])\n"
-    "  redis.call('HDEL', KEYS[1], 'entry')\n"
-    "end\n"
-    "redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'status', status, 'decided_by', by, 'decided_at', ARGV[5], 'reason', ARGV[3])\n"
-    "local ok, matches = pcall(cjson.decode, cur[4] or '[]')\n"
-    "if ok and type(matches) == 'table' then\n"
-    "  for _, m in ipairs(matches) do\n"
-    "    if type(m) == 'table' and m.rule then\n"
-    "      redis.call('HINCRBY', KEYS[4], m.rule .. ':' .. status, 1)\n"
-    "      if auto and prev ~= status then redis.call('HINCRBY', KEYS[4], m.rule .. ':overruled', 1) end\n"
-    "    end\n"
+/* KEYS: 1 review, 2 leases. ARGV: 1 consumer, 2 lease ms, 3 now ms, 4 item
+ * key prefix. Every item this moderator still holds (its lease has not
+ * passed; decided ones left the group, released ones have a passed lease)
+ * gets a new deadline; returned
+ * in the claim's shape. The console renews while its moderator works, and a
+ * reloaded page finds its claims again this way. */
+static const char renew_script[] =
+    "local ok, pel = pcall(redis.call, 'XPENDING', KEYS[1], 'moderators', '-', '+', 1000, ARGV[1])\n"
+    "local out = {}\n"
+    "if not ok then return out end\n"
+    "local now = tonumber(ARGV[3])\n"
+    "local until_ms = now + tonumber(ARGV[2])\n"
+    "for _, p in ipairs(pel) do\n"
+    "  local e = redis.call('XRANGE', KEYS[1], p[1], p[1])\n"
+    "  if e[1] and tonumber(redis.call('HGET', KEYS[2], p[1]) or '0') > now then\n"
+    "    redis.call('HSET', KEYS[2], p[1], until_ms)\n"
+    "    out[#out + 1] = {p[1], tostring(p[4]), tostring(until_ms), redis.call('HGETALL', ARGV[4] .. e[1][2][2])}\n"
     "  end\n"
     "end\n"
-    "return {'ok', status}\n";
+    "return out\n";
+
+/* KEYS: 1 review, 2 leases. ARGV: 1 consumer. Hand back every item this
+ * moderator holds: the lease ends now, and the delivery the claim counted is
+ * taken back (a release is not a failed review, so it must not push the item
+ * towards the dead letters). Returns how many were released. */
+static const char release_script[] =
+    "local ok, pel = pcall(redis.call, 'XPENDING', KEYS[1], 'moderators', '-', '+', 1000, ARGV[1])\n"
+    "if not ok then return 0 end\n"
+    "for _, p in ipairs(pel) do\n"
+    "  redis.call('XCLAIM', KEYS[1], 'moderators', ARGV[1], 0, p[1], 'RETRYCOUNT', math.max(tonumber(p[4]) - 1, 0), 'JUSTID')\n"
+    "  redis.call('HSET', KEYS[2], p[1], 0)\n"
+    "end\n"
+    "return #pel\n";
 
 static long long now_ms(void)
 {
@@ -320,13 +321,152 @@ void queue_claim(struct request_ctx *ctx)
         reply_store_error(ctx, "not connected");
 }
 
+/* ---- POST /v1/queue/renew and /v1/queue/release ------------------------ */
+
+/* The site and lease of a renew or release body; answers 422 naming the
+ * field and returns -1 when one is wrong. */
+static int held_params(struct request_ctx *ctx, json_t *root, const char **site, json_int_t *lease)
+{
+    json_t *jsite = json_object_get(root, "site"), *jlease = json_object_get(root, "lease_seconds");
+    *site = json_is_string(jsite) ? json_string_value(jsite) : "default";
+    *lease = json_is_integer(jlease) ? json_integer_value(jlease) : 300;
+    const char *field = (jsite && !json_is_string(jsite)) || !site_ok(*site) ? "site"
+                      : (jlease && !json_is_integer(jlease)) || *lease < 1 || *lease > 86400 ? "lease_seconds"
+                      : NULL;
+    if (!field)
+        return 0;
+    http_reply_json(ctx, 422, json_pack("{s:s, s:s, s:{s:s}}", "error", "validation_failed", "message",
+                                        "site must be [a-z0-9_-]{1,64}, lease_seconds 1..86400", "fields", field,
+                                        "invalid"));
+    return -1;
+}
+
+void queue_renew(struct request_ctx *ctx)
+{
+    json_t *root = json_body(ctx);
+    const char *site;
+    json_int_t lease;
+    if (!root || held_params(ctx, root, &site, &lease) < 0) {
+        json_decref(root);
+        return;
+    }
+    char review[600], leases[600], prefix[600], slease[32], now[32];
+    store_key(review, sizeof review, site, "review");
+    store_key(leases, sizeof leases, site, "leases");
+    store_key(prefix, sizeof prefix, site, "c:");
+    snprintf(slease, sizeof slease, "%lld", (long long)lease * 1000);
+    snprintf(now, sizeof now, "%lld", now_ms());
+    const char *argv[] = { "2", review, leases, moderator_name(ctx), slease, now, prefix };
+    json_decref(root);
+    http_begin_wait(ctx);
+    if (store_eval(request_store(ctx), renew_script, 7, argv, NULL, on_claimed, ctx) < 0)
+        reply_store_error(ctx, "not connected");
+}
+
+static void on_released(void *arg, const redisReply *r, const char *error)
+{
+    struct request_ctx *ctx = arg;
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        reply_store_error(ctx, error ? error : "unexpected reply");
+        return;
+    }
+    http_reply_json(ctx, 200, json_pack("{s:I, s:s}", "released", (json_int_t)r->integer, "released_by",
+                                        moderator_name(ctx)));
+}
+
+void queue_release(struct request_ctx *ctx)
+{
+    json_t *root = json_body(ctx);
+    const char *site;
+    json_int_t lease;
+    if (!root || held_params(ctx, root, &site, &lease) < 0) {
+        json_decref(root);
+        return;
+    }
+    char review[600], leases[600];
+    store_key(review, sizeof review, site, "review");
+    store_key(leases, sizeof leases, site, "leases");
+    const char *argv[] = { "2", review, leases, moderator_name(ctx) };
+    json_decref(root);
+    http_begin_wait(ctx);
+    if (store_eval(request_store(ctx), release_script, 4, argv, NULL, on_released, ctx) < 0)
+        reply_store_error(ctx, "not connected");
+}
+
 /* ---- decisions ----------------------------------------------------------- */
 
+/* KEYS: 1 item, 2 review, 3 decisions feed, 4 rule stats, 5 leases, 6 spam,
+ * 7 the site's learned counts, 8 its learn log.
+ * ARGV: 1 id, 2 status, 3 reason, 4 decided_by, 5 now ms, 6 learned-model
+ * key prefix, 7 number of models the decision teaches, then their
+ * arguments (learner.h).
+ * A moderator's decision stands: repeating it is "same", contradicting it
+ * "conflict". An automatic one ("rules") may be overruled, and then counts
+ * against the rules that hit the item. A moderator's decision also teaches
+ * the site's learned models (teach): automatic ones never do. */
+static const char decide_script[] =
+    LEARNER_TEACH_LUA
+    "local cur = redis.call('HMGET', KEYS[1], 'status', 'decided_by', 'entry', 'matches', 'learned')\n"
+    "if not cur[1] then return {'not_found'} end\n"
+    "local status, by = ARGV[2], ARGV[4]\n"
+    "if cur[2] and cur[2] ~= 'rules' then\n"
+    "  if cur[1] == status then return {'same', cur[1]} end\n"
+    "  return {'conflict', cur[1]}\n"
+    "end\n"
+    "local prev, auto = cur[1], cur[2] == 'rules'\n"
+    "redis.call('HSET', KEYS[1], 'status', status, 'decided_by', by, 'decided_at', ARGV[5], 'reason', ARGV[3])\n"
+    "redis.call('PERSIST', KEYS[1])\n"
+    "if prev == 'spam' and status ~= 'spam' then redis.call('ZREM', KEYS[6], ARGV[1]) end\n"
+    "if cur[3] then\n"
+    "  pcall(redis.call, 'XACK', KEYS[2], 'moderators', cur[3])\n"
+    "  redis.call('XDEL', KEYS[2], cur[3])\n"
+    "  redis.call('HDEL', KEYS[5], cur[3])\n"
+    "  redis.call('HDEL', KEYS[1], 'entry')\n"
+    "end\n"
+    "redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'status', status, 'decided_by', by, 'decided_at', ARGV[5], 'reason', ARGV[3])\n"
+    "local ok, matches = pcall(cjson.decode, cur[4] or '[]')\n"
+    "if ok and type(matches) == 'table' then\n"
+    "  for _, m in ipairs(matches) do\n"
+    "    if type(m) == 'table' and m.rule then\n"
+    "      redis.call('HINCRBY', KEYS[4], m.rule .. ':' .. status, 1)\n"
+    "      if auto and prev ~= status then redis.call('HINCRBY', KEYS[4], m.rule .. ':overruled', 1) end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "if by ~= 'rules' then teach(cur[5], status) end\n"
+    "return {'ok', status}\n";
+
+/* One decision on its way: read the comment (when the rules learn per
+ * site), then the decision script. */
 struct decide_call {
     queue_decided_fn cb;
     void *arg;
-    char site[65];
+    struct store *st;
+    int teaches;                /* the decision script teaches the site's models */
+    char site[65], id[64], status[16], decided_by[128];
+    char *reason;
 };
+
+static void decide_call_free(struct decide_call *call)
+{
+    free(call->reason);
+    free(call);
+}
+
+static void on_site_noted(void *arg, const redisReply *r, const char *error)
+{
+    (void)arg;
+    (void)r;
+    if (error)
+        log_warn("learning: could not list the site for the other daemons: %s", error);
+}
+
+/* Tell every daemon (learner.c) this site has learned counts to follow. */
+static void note_learning_site(struct store *st, const char *site)
+{
+    const char *argv[] = { "SADD", LEARNER_SITES_KEY, site };
+    store_command(st, 3, argv, NULL, on_site_noted, NULL);
+}
 
 static void on_decide_reply(void *arg, const redisReply *r, const char *error)
 {
@@ -345,35 +485,99 @@ static void on_decide_reply(void *arg, const redisReply *r, const char *error)
     if (outcome == DECIDE_OK && current) {
         metrics_decision(current);
         webhook_note_site(call->site);
+        if (call->teaches)
+            note_learning_site(call->st, call->site);
     }
     call->cb(call->arg, outcome, current);
-    free(call);
+    decide_call_free(call);
+}
+
+/* Run the decision script, teaching with t (NULL: nothing to learn). */
+static int send_decision(struct decide_call *call, const struct learner_teach *t)
+{
+    char item[600], review[600], feed[600], stats[600], leases[600], spam[600], learned[600], learnlog[600];
+    char prefix[600], now[32], nmodels[16];
+    snprintf(item, sizeof item, "raqib:{%s}:c:%s", call->site, call->id);
+    store_key(review, sizeof review, call->site, "review");
+    store_key(feed, sizeof feed, call->site, "decisions");
+    store_key(stats, sizeof stats, call->site, "rulestats");
+    store_key(leases, sizeof leases, call->site, "leases");
+    store_key(spam, sizeof spam, call->site, "spam");
+    store_key(learned, sizeof learned, call->site, "learned");
+    store_key(learnlog, sizeof learnlog, call->site, "learnlog");
+    store_key(prefix, sizeof prefix, call->site, "learned:");
+    snprintf(now, sizeof now, "%lld", now_ms());
+    int extra = t ? t->argc : 0;
+    snprintf(nmodels, sizeof nmodels, "%d", extra / 5);
+    const char *fixed[] = { "8", item, review, feed, stats, leases, spam, learned, learnlog, call->id, call->status,
+                            call->reason, call->decided_by, now, prefix, nmodels };
+    enum { NFIXED = sizeof fixed / sizeof fixed[0] };
+    const char *argv[NFIXED + 5 * 8];
+    size_t lens[NFIXED + 5 * 8];
+    if (extra > 5 * 8)
+        return -1;
+    for (int i = 0; i < NFIXED; i++)
+        argv[i] = fixed[i], lens[i] = strlen(fixed[i]);
+    for (int i = 0; i < extra; i++)
+        argv[NFIXED + i] = t->argv[i], lens[NFIXED + i] = t->lens[i];
+    call->teaches = extra > 0;
+    return store_eval(call->st, decide_script, NFIXED + extra, argv, lens, on_decide_reply, call);
+}
+
+/* The comment's content (HGET), to learn from it, then the decision. */
+static void on_content(void *arg, const redisReply *r, const char *error)
+{
+    struct decide_call *call = arg;
+    struct learner_teach t = { 0 };
+    struct ruleset *rs = server_rules_acquire();
+    int built = -1;
+    if (r && r->type == REDIS_REPLY_STRING)
+        built = learner_teach_build(rs, r->str, r->len, &t);
+    else if (r && r->type == REDIS_REPLY_NIL)
+        built = 0;              /* no such comment: the script says not_found */
+    ruleset_release(rs);
+    if (!r)
+        log_error("decision not recorded: reading the comment failed: %s", error ? error : "no answer");
+    else if (built < 0)
+        log_error("decision on %s/%s: out of memory preparing what it teaches", call->site, call->id);
+    if (!r || built < 0 || send_decision(call, &t) < 0) {
+        call->cb(call->arg, DECIDE_FAILED, NULL);
+        decide_call_free(call);
+    }
+    learner_teach_free(&t);
 }
 
 int queue_record_decision(struct store *st, const char *site, const char *id, const char *status,
                           const char *reason, const char *decided_by, queue_decided_fn cb, void *arg)
 {
-    char item[600], review[600], feed[600], stats[600], leases[600], spam[600], now[32];
-    if (store_key(item, sizeof item, site, "c:") < 0 || strlen(item) + strlen(id) >= sizeof item)
-        return -1;
-    strcat(item, id);
-    store_key(review, sizeof review, site, "review");
-    store_key(feed, sizeof feed, site, "decisions");
-    store_key(stats, sizeof stats, site, "rulestats");
-    store_key(leases, sizeof leases, site, "leases");
-    store_key(spam, sizeof spam, site, "spam");
-    snprintf(now, sizeof now, "%lld", now_ms());
-    struct decide_call *call = malloc(sizeof *call);
-    if (!call)
-        return -1;
-    *call = (struct decide_call){ cb, arg, "" };
-    snprintf(call->site, sizeof call->site, "%s", site);
-    const char *argv[] = { "6", item, review, feed, stats, leases, spam, id, status, reason ? reason : "", decided_by, now };
-    if (store_eval(st, decide_script, 12, argv, NULL, on_decide_reply, call) < 0) {
+    struct decide_call *call = calloc(1, sizeof *call);
+    if (!call || strlen(site) >= sizeof call->site || strlen(id) >= sizeof call->id ||
+        strlen(status) >= sizeof call->status || !(call->reason = strdup(reason ? reason : ""))) {
         free(call);
         return -1;
     }
-    return 0;
+    call->cb = cb, call->arg = arg, call->st = st;
+    snprintf(call->site, sizeof call->site, "%s", site);
+    snprintf(call->id, sizeof call->id, "%s", id);
+    snprintf(call->status, sizeof call->status, "%s", status);
+    snprintf(call->decided_by, sizeof call->decided_by, "%s", decided_by);
+    struct ruleset *rs = server_rules_acquire();
+    struct live_model_ref refs[1];
+    int learns = rs && strcmp(decided_by, "rules") != 0 && ruleset_live_models(rs, refs, 1) > 0;
+    if (rs)
+        ruleset_release(rs);
+    int rc;
+    if (learns) {
+        char item[600];
+        snprintf(item, sizeof item, "raqib:{%s}:c:%s", site, id);
+        const char *argv[] = { "HGET", item, "content" };
+        rc = store_command(st, 3, argv, NULL, on_content, call);
+    } else {
+        rc = send_decision(call, NULL);
+    }
+    if (rc < 0)
+        decide_call_free(call);
+    return rc;
 }
 
 /* Check one decision's fields; returns a sentence when something is wrong. */
@@ -582,22 +786,37 @@ static void on_feed(void *arg, const redisReply *r, const char *error)
     http_reply_json(ctx, 200, body);
 }
 
+/* A feed cursor: a stream id as 'next' gives it. */
+static int cursor_ok(const char *c)
+{
+    return c && *c && strlen(c) <= 40 && strspn(c, "0123456789-") == strlen(c);
+}
+
+/* GET /v1/decisions: the feed in the order made, from after; or, with
+ * order=newest, the latest first (before=CURSOR pages further back), which
+ * is what the console's history shows. */
 void feed_list(struct request_ctx *ctx)
 {
     char *site = http_query(ctx, "site"), *after = http_query(ctx, "after"), *limit_s = http_query(ctx, "limit");
+    char *order = http_query(ctx, "order"), *before = http_query(ctx, "before");
     const char *s = site && *site ? site : "default";
     long limit = parse_limit(limit_s, 100);
+    int newest = order && strcmp(order, "newest") == 0;
     char stream[600], start[80], count[32];
-    if (!site_ok(s) || limit < 0 ||
-        (after && (!*after || strlen(after) > 40 || strspn(after, "0123456789-") != strlen(after)))) {
+    if (!site_ok(s) || limit < 0 || (after && !cursor_ok(after)) || (before && !cursor_ok(before)) ||
+        (order && !newest && strcmp(order, "oldest") != 0)) {
         http_reply_json(ctx, 400, json_pack("{s:s, s:s}", "error", "bad_request", "message",
-                                            "site must be [a-z0-9_-]{1,64}, limit 1..500, after a cursor from 'next'"));
+                                            "site must be [a-z0-9_-]{1,64}, limit 1..500, after and before cursors "
+                                            "from 'next', order oldest or newest"));
         goto out;
     }
     store_key(stream, sizeof stream, s, "decisions");
-    snprintf(start, sizeof start, "(%s", after ? after : "0-0");
+    if (newest)
+        snprintf(start, sizeof start, "%s%s", before ? "(" : "+", before ? before : "");
+    else
+        snprintf(start, sizeof start, "(%s", after ? after : "0-0");
     snprintf(count, sizeof count, "%ld", limit);
-    const char *argv[] = { "XRANGE", stream, start, "+", "COUNT", count };
+    const char *argv[] = { newest ? "XREVRANGE" : "XRANGE", stream, start, newest ? "-" : "+", "COUNT", count };
     http_begin_wait(ctx);
     if (store_command(request_store(ctx), 6, argv, NULL, on_feed, ctx) < 0)
         reply_store_error(ctx, "not connected");
@@ -605,4 +824,6 @@ out:
     free(site);
     free(after);
     free(limit_s);
+    free(order);
+    free(before);
 }

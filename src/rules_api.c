@@ -29,8 +29,10 @@
 
 #include "raqib/fleet.h"
 #include "raqib/learn.h"
+#include "raqib/live.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
+#include "raqib/reader.h"
 #include "raqib/rules.h"
 #include "raqib/server.h"
 #include "raqib/store.h"
@@ -160,6 +162,27 @@ static void apply_stat(json_t *rules, const char *field, size_t flen, const char
     }
 }
 
+/* What the site's moderators have taught its models (live.h), as this
+ * daemon holds it: decisions learned, when the last was, and per model the
+ * comments counted on each side and the tokens held. */
+static json_t *learning_json(const char *site)
+{
+    struct live_site_stats st;
+    json_t *models = json_array();
+    if (!server_live() || live_site_stats(server_live(), site, &st) < 0)
+        st = (struct live_site_stats){ 0 };
+    for (size_t i = 0; i < st.nmodels; i++)
+        json_array_append_new(models, json_pack("{s:s, s:I, s:I, s:I}", "model", st.models[i].model, "positive",
+                                                (json_int_t)st.models[i].positive, "negative",
+                                                (json_int_t)st.models[i].negative, "tokens",
+                                                (json_int_t)st.models[i].tokens));
+    char when[40], ms[32];
+    snprintf(ms, sizeof ms, "%lld", st.last_ms);
+    reader_format_time(ms, when, sizeof when);
+    return json_pack("{s:I, s:o, s:o}", "decisions", (json_int_t)st.decisions, "last_learned_at",
+                     st.last_ms ? json_string(when) : json_null(), "models", models);
+}
+
 /* precision = (rejected + spam) / (approved + rejected + spam), null when no
  * moderator decided an item the rule hit. */
 static void add_precision(json_t *rules)
@@ -218,7 +241,7 @@ void rules_api_list(struct request_ctx *ctx)
                         "thresholds", "spam", number(ruleset_spam_threshold(rs)), "approve",
                         ruleset_approve_threshold(rs, &approve) ? number(approve) : json_null(), "rules",
                         l->rules);
-    if (!l->body)
+    if (!l->body || json_object_set_new(l->body, "learning", learning_json(s)) < 0)
         goto oom;
     json_object_set_new(l->body, "fleet", fleet_json());
     for (size_t i = 0; i < ruleset_size(rs); i++) {

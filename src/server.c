@@ -29,9 +29,12 @@
 #include <event2/util.h>
 
 #include "raqib/auth.h"
+#include "raqib/console.h"
 #include "raqib/engine.h"
 #include "raqib/fleet.h"
 #include "raqib/intake.h"
+#include "raqib/learner.h"
+#include "raqib/live.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/reader.h"
@@ -53,6 +56,7 @@ struct worker {
     struct spool *spool;     /* where accepted submissions wait in an outage */
     struct webhook *webhook;  /* worker 0 only */
     struct fleet *fleet;      /* worker 0 only: follows the other daemons' rule reloads */
+    struct learner *learner;  /* worker 0 only: follows the sites' learned counts */
     struct event *wake;      /* activated by the main thread to start the drain */
     struct event *deadline;  /* drain time limit */
     struct event *log_flush; /* writes the round's log lines, after the round's I/O */
@@ -69,11 +73,14 @@ static struct {
     struct event_base *main_base;
     pthread_mutex_t rules_lock;
     struct ruleset *rules;
+    struct live *live;
 } server = { .rules_lock = PTHREAD_MUTEX_INITIALIZER };
 
 const struct config *server_config(void) { return server.cfg; }
 
 struct store *request_store(const struct request_ctx *ctx) { return ctx->worker->store; }
+
+struct live *server_live(void) { return server.live; }
 
 struct spool *request_spool(const struct request_ctx *ctx) { return ctx->worker->spool; }
 
@@ -194,12 +201,10 @@ static void send_answer(struct request_ctx *ctx, int status)
     struct worker *w = ctx->worker;
     double secs = elapsed_seconds(&ctx->start);
     metrics_request(ctx->route, ctx->client_gone ? 499 : status, secs);
-    /* Milliseconds with three decimals from integer microseconds: %f is a
-     * visible share of a fast request's formatting. */
-    long us = secs > 0 ? (long)(secs * 1e6 + 0.5) : 0;
-    log_info("%s %s %d %ld.%03ldms%s%s%s", method_name(evhttp_request_get_command(ctx->req)),
-             evhttp_request_get_uri(ctx->req) ? evhttp_request_get_uri(ctx->req) : "-", status, us / 1000,
-             us % 1000, ctx->id[0] ? " id=" : "", ctx->id, ctx->client_gone ? " (client gone)" : "");
+    const char *uri = evhttp_request_get_uri(ctx->req);
+    struct log_request line = { method_name(evhttp_request_get_command(ctx->req)), uri ? uri : "-", status,
+                                secs > 0 ? (long)(secs * 1e6 + 0.5) : 0, ctx->id, ctx->client_gone };
+    log_request(&line);
     arm_log_flush(w);
     if (ctx->waiting) {
         ctx->waiting = 0;
@@ -355,6 +360,55 @@ static void handle_metrics(struct request_ctx *ctx)
     free(text);
 }
 
+/* --- the moderator console ----------------------------------------------- */
+
+/* Every console answer forbids inline script, eval, framing and sniffing:
+ * the page shows untrusted comment text, so a slip in it must not run. */
+static void console_headers(struct request_ctx *ctx)
+{
+    http_add_header(ctx, "Content-Security-Policy",
+                    "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    http_add_header(ctx, "X-Content-Type-Options", "nosniff");
+    http_add_header(ctx, "Referrer-Policy", "no-referrer");
+    http_add_header(ctx, "X-Frame-Options", "DENY");
+    http_add_header(ctx, "Cache-Control", "no-cache");
+}
+
+/* GET /console/, /console/FILE; "/" and "/console" lead there. */
+static void handle_console(struct request_ctx *ctx)
+{
+    const char *path = http_path(ctx);
+    console_headers(ctx);
+    if (strcmp(path, "/") == 0 || strcmp(path, "/console") == 0) {
+        http_add_header(ctx, "Location", "/console/");
+        http_reply_error(ctx, 308, "moved", "the moderator console is at /console/");
+        return;
+    }
+    const struct console_asset *a = console_find(path + strlen("/console/"));
+    if (!a) {
+        http_reply_error(ctx, 404, "not_found", "no such console file");
+        return;
+    }
+    http_reply_text(ctx, 200, a->type, (const char *)a->data, a->len);
+}
+
+/* GET /v1/whoami: what the console shows this caller. */
+static void handle_whoami(struct request_ctx *ctx)
+{
+    json_t *sites = json_array();
+    const char *p = server.cfg->sites;
+    while (*p) {
+        p += strspn(p, " \t");
+        size_t n = strcspn(p, " \t");
+        if (n)
+            json_array_append_new(sites, json_stringn(p, n));
+        p += n;
+    }
+    int dev = auth_dev_mode(server.cfg);
+    http_reply_json(ctx, 200, json_pack("{s:s, s:s, s:b, s:o}", "role", role_name(ctx->role), "name",
+                                        ctx->token ? ctx->token->name : "dev", "development", dev, "sites", sites));
+}
+
 /* --- routing --------------------------------------------------------------- */
 
 /* A route's path is literal segments and at most one "{id}" segment,
@@ -373,6 +427,8 @@ static const struct route routes[] = {
     { EVHTTP_REQ_POST, "/v1/check", ROLE_SUBMIT, intake_check, "POST /v1/check" },
     { EVHTTP_REQ_GET, "/v1/queue", ROLE_MODERATE, queue_list, "GET /v1/queue" },
     { EVHTTP_REQ_POST, "/v1/queue/claim", ROLE_MODERATE, queue_claim, "POST /v1/queue/claim" },
+    { EVHTTP_REQ_POST, "/v1/queue/renew", ROLE_MODERATE, queue_renew, "POST /v1/queue/renew" },
+    { EVHTTP_REQ_POST, "/v1/queue/release", ROLE_MODERATE, queue_release, "POST /v1/queue/release" },
     { EVHTTP_REQ_POST, "/v1/comments/{id}/decision", ROLE_MODERATE, queue_decide, "POST /v1/comments/{id}/decision" },
     { EVHTTP_REQ_POST, "/v1/decisions", ROLE_MODERATE, queue_decide_many, "POST /v1/decisions" },
     { EVHTTP_REQ_GET, "/v1/decisions", ROLE_SUBMIT, feed_list, "GET /v1/decisions" },
@@ -385,6 +441,11 @@ static const struct route routes[] = {
     { EVHTTP_REQ_GET, "/healthz", ROLE_NONE, handle_healthz, "GET /healthz" },
     { EVHTTP_REQ_GET, "/readyz", ROLE_NONE, handle_readyz, "GET /readyz" },
     { EVHTTP_REQ_GET, "/metrics", ROLE_NONE, handle_metrics, "GET /metrics" },
+    { EVHTTP_REQ_GET, "/v1/whoami", ROLE_SUBMIT, handle_whoami, "GET /v1/whoami" },
+    { EVHTTP_REQ_GET, "/", ROLE_NONE, handle_console, "GET /console/" },
+    { EVHTTP_REQ_GET, "/console", ROLE_NONE, handle_console, "GET /console/" },
+    { EVHTTP_REQ_GET, "/console/", ROLE_NONE, handle_console, "GET /console/" },
+    { EVHTTP_REQ_GET, "/console/{id}", ROLE_NONE, handle_console, "GET /console/" },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -596,6 +657,8 @@ static int worker_init(struct worker *w, int index, evutil_socket_t listener, ch
     store_on_ready(w->store, spool_kick, w->spool);
     if (index == 0 && !(w->fleet = fleet_start(w->base, w->store, follow_reload, NULL)))
         goto fail;
+    if (index == 0 && !(w->learner = learner_start(w->base, w->store, server.live, cfg->learn_poll_ms)))
+        goto fail;
     if (index == 0 && cfg->webhook_url) {
         w->webhook = webhook_start(w->base, w->store, cfg, err, errlen);
         if (!w->webhook)
@@ -611,8 +674,10 @@ static void worker_free(struct worker *w)
 {
     webhook_stop(w->webhook);
     fleet_stop(w->fleet);
+    learner_stop(w->learner);
     if (w->store)
         store_free(w->store);
+    learner_free(w->learner);
     fleet_free(w->fleet);
     spool_free(w->spool);   /* after the store: it may still call back into the spool */
     webhook_free(w->webhook);
@@ -722,6 +787,8 @@ int server_run(struct config *cfg, struct ruleset *rules)
         log_error("%s", err);
         goto out;
     }
+    if (!(server.live = live_new((size_t)cfg->learn_max_tokens)))
+        goto out;
     server.nworkers = cfg->threads > 0 ? (int)cfg->threads : default_threads();
     server.workers = calloc((size_t)server.nworkers, sizeof *server.workers);
     server.main_base = event_base_new();
@@ -774,6 +841,8 @@ out:
     if (listener >= 0)
         close(listener);
     server_rules_swap(NULL);
+    live_free(server.live);
+    server.live = NULL;
     if (rc == 0)
         log_info("raqibd stopped cleanly");
     return rc;

@@ -13,6 +13,8 @@
 #include "raqib/comment.h"
 #include "raqib/rules.h"
 
+struct live;
+
 enum decision { DECISION_PENDING = 0, DECISION_APPROVED, DECISION_SPAM };
 
 /* Facts about the submission that are not in its text; they appear to rules
@@ -21,6 +23,9 @@ enum decision { DECISION_PENDING = 0, DECISION_APPROVED, DECISION_SPAM };
 struct engine_signals {
     int honeypot;   /* the honeypot field was filled */
     int too_fast;   /* submitted sooner after form_rendered_at than allowed */
+    /* The sites' own learned counts `learned … site` rules add to their
+     * models (live.h); NULL: the models alone. */
+    const struct live *live;
 };
 
 /* One rule that hit. Strings point into the ruleset: keep it retained while
@@ -31,6 +36,11 @@ struct match {
     const char *description;
     const char *field;   /* the field that matched ("content", "flags", …) */
     double score;
+    /* What the rule's first pattern matched, as it reads the text (a folded
+     * view: no diacritics, unified letters), cut at a character boundary
+     * below 64 bytes; "" when no pattern decided (learned, links, flags).
+     * The console marks these words in the comment. */
+    char matched[64];
 };
 
 struct verdict {

@@ -37,10 +37,53 @@ int learn_model_add(struct learn_model *m, const char *norm, size_t len, int pos
  * telling. Thread-safe on a model no one is adding to. */
 double learn_model_score(const struct learn_model *m, const char *norm, size_t len);
 
+/* Score with a site's own counts added to the model's (live learning:
+ * live.h): each token's counts and the comment totals are the sums, so a
+ * site's decisions weigh as many training comments would. site NULL or
+ * empty scores exactly as learn_model_score. site must count the same
+ * tokens (learn_model_get_tokens) as m. */
+double learn_model_score_site(const struct learn_model *m, const struct learn_model *site, const char *norm,
+                              size_t len);
+
+/* The distinct tokens learn_model_add would count for this text, in a
+ * malloc'd array in *out (the caller frees it). Returns how many, or -1
+ * when out of memory. A daemon ships these to Redis when a moderator
+ * decides, so every daemon can add (or, on a correction, take back) the
+ * very tokens counted. */
+long learn_doc_tokens(unsigned kinds, const char *norm, size_t len, uint64_t **out);
+
+/* Count (delta > 0) or take back (delta < 0) one comment of the given side
+ * holding tokens: each token's count and the side's comment count move by
+ * one; counts never go below zero. With max_tokens (0: no bound) a model
+ * holding that many tokens adds no new ones (their counts are dropped;
+ * known tokens still move), which bounds a site's memory. 0, or -1 when
+ * out of memory. */
+int learn_model_apply(struct learn_model *m, const uint64_t *tokens, size_t n, int positive, int delta,
+                      size_t max_tokens);
+
+/* Add counts as they are kept elsewhere (a site's counts read back from
+ * Redis): a token's, and the comments'. add_counts: 0, or -1 when out of
+ * memory or token is 0. */
+int learn_model_add_counts(struct learn_model *m, uint64_t token, unsigned long pos, unsigned long neg);
+void learn_model_add_docs(struct learn_model *m, unsigned long pos, unsigned long neg);
+
+/* Which moderator decisions a model counts: comma lists of statuses
+ * ("spam" positive, "approved,rejected" negative), kept in the file as a
+ * line "labels POSITIVE NEGATIVE" (written by `rules train` from
+ * --positive/--negative). set: 0, or -1 when a list is not lowercase
+ * words joined by commas. labels: the list, or NULL when none is set. */
+int learn_model_set_labels(struct learn_model *m, const char *positive, const char *negative);
+const char *learn_model_labels(const struct learn_model *m, int positive);
+/* 1 when status is a positive label, 0 a negative one, -1 neither (or the
+ * model has no labels). */
+int learn_model_label_side(const struct learn_model *m, const char *status);
+
 /* Comments counted: positive (positive != 0) or negative. */
 unsigned long learn_model_docs(const struct learn_model *m, int positive);
 /* Distinct tokens held. */
 size_t learn_model_tokens(const struct learn_model *m);
+/* Bytes the model's tables take. */
+size_t learn_model_bytes(const struct learn_model *m);
 
 /* Where training from a site's decisions feed stopped, kept in the model
  * file so `rules train --redis --add` goes on from there: the feed cursor

@@ -18,6 +18,8 @@ struct redisReply;
 
 void queue_list(struct request_ctx *ctx);        /* GET /v1/queue */
 void queue_claim(struct request_ctx *ctx);       /* POST /v1/queue/claim */
+void queue_renew(struct request_ctx *ctx);       /* POST /v1/queue/renew: extend and list my claims */
+void queue_release(struct request_ctx *ctx);     /* POST /v1/queue/release: hand my claims back */
 void queue_decide(struct request_ctx *ctx);      /* POST /v1/comments/{id}/decision */
 void queue_decide_many(struct request_ctx *ctx); /* POST /v1/decisions */
 void feed_list(struct request_ctx *ctx);         /* GET /v1/decisions */

@@ -78,6 +78,7 @@ struct rule_cond {
     long n;
     const struct learn_model *model;  /* LEARNED: owned by the ruleset */
     const char *model_file;    /* LEARNED: MODEL as written in the rule */
+    int site;                  /* LEARNED: 1 when the site's own decisions add to the model (`site`) */
     double p;
 };
 
@@ -99,6 +100,15 @@ int ruleset_prefilter_wait(const struct ruleset *rs, double seconds);
  * comment field `field`, plus NORM_WANT_FLAGS on content and author when a
  * rule reads the flags pseudo-field; 0 when nothing is read. */
 unsigned ruleset_field_views(const struct ruleset *rs, int field);
+
+/* The models some `learned … site` rule reads: their names as the rules
+ * write them (the key a site's counts are kept under) and the models.
+ * Fills up to cap, each model once; returns how many. */
+struct live_model_ref {
+    const char *name;
+    const struct learn_model *model;
+};
+size_t ruleset_live_models(const struct ruleset *rs, struct live_model_ref *out, size_t cap);
 
 /* Name of a rule field ("content", "any", "flags", …). */
 const char *rule_field_name(int field);

@@ -47,6 +47,10 @@ struct spool *request_spool(const struct request_ctx *ctx);
 /* The live ruleset, retained: release it with ruleset_release when done. */
 struct ruleset *server_rules_acquire(void);
 
+/* Every site's learned counts (live.h), which `learned … site` rules add
+ * to their models; NULL before server_run. */
+struct live *server_live(void);
+
 /* Replace the live ruleset (reload). Takes over rs. */
 void server_rules_swap(struct ruleset *rs);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "raqib/comment.h"
 #include "raqib/decided.h"
 #include "raqib/engine.h"
@@ -27,6 +28,7 @@ static const char usage[] =
     "       raqib rules train [--positive L,…] [--negative L,…] [--field F] [--min-count N]\n"
     "                         [--char-ngrams] [--add] MODEL < labeled.jsonl\n"
     "       raqib rules train --redis URL --site S [--include-automatic] [options] MODEL\n"
+    "       raqib replay [--rules DIR] [--window N] [--site S] [--decide-first PCT] < labeled.jsonl\n"
     "       raqib --help\n"
     "\n"
     "fold        print each input line folded to VIEW (raw, norm, squash, rasm,\n"
@@ -35,8 +37,9 @@ static const char usage[] =
     "            print \"file:line: problem\" and exit 1 on any error; else\n"
     "            \"file:line: warning: …\" for patterns that hit the match limit\n"
     "            on adversarial input (ReDoS), escapes the view makes impossible,\n"
-    "            literals under 6 letters in squash/skel and list entries the\n"
-    "            fold rewrites, then \"N rules OK, W warnings\"; exit 0 (1 with\n"
+    "            literals under 6 letters in squash/skel, list entries the\n"
+    "            fold rewrites and entries of 3 letters or fewer in a `words …\n"
+    "            clitics` list, then \"N rules OK, W warnings\"; exit 0 (1 with\n"
     "            --strict when there are warnings).\n"
     "rules test  score one JSON object per input line: content (or text),\n"
     "            author, email, url, ip, user_agent, referrer, post_id; the\n"
@@ -71,7 +74,7 @@ static const char usage[] =
     "            --add, only the decisions made since MODEL last learned from S.\n"
     "            The file is replaced whole (POST /v1/rules/reload to use it).\n";
 
-static int usage_error(const char *what)
+int usage_error(const char *what)
 {
     fprintf(stderr, "raqib: %s\n%s", what, usage);
     return 2;
@@ -163,7 +166,7 @@ struct tally {
 
 /* One input line as a JSON object; NULL after naming the line on stderr.
  * `rules test` and `rules train` read their input the same way. */
-static json_t *json_line(const char *line, size_t lineno)
+json_t *json_line(const char *line, size_t lineno)
 {
     json_error_t jerr;
     json_t *obj = json_loads(line, 0, &jerr);
@@ -197,7 +200,7 @@ static int take(struct comment *c, enum comment_field f, json_t *obj, const char
 }
 
 /* Fill c and sig from one JSON object; label is set to +1, -1 or 0. */
-static int read_comment(json_t *obj, struct comment *c, struct engine_signals *sig, int *label)
+int read_comment(json_t *obj, struct comment *c, struct engine_signals *sig, int *label)
 {
     static const struct { enum comment_field f; const char *name; } names[] = {
         { CF_AUTHOR, "author" }, { CF_EMAIL, "email" }, { CF_URL, "url" },
@@ -237,7 +240,7 @@ static void print_verdict(const struct verdict *v, int as_json)
 
 /* "Flagged": some rule with a positive score hit, so the item reaches the
  * moderator with a visible reason (or goes to the spam folder). */
-static int flagged(const struct verdict *v)
+int flagged(const struct verdict *v)
 {
     for (size_t i = 0; i < v->nmatches; i++)
         if (v->matches[i].score > 0)
@@ -525,6 +528,51 @@ static int parse_train(int argc, char **argv, struct train_opts *o)
     return 0;
 }
 
+/* The moderator decision a training label stands for: a file's labels
+ * (ham, clean, abusive) and the decision statuses alike. NULL: none. */
+static const char *decision_of_label(const char *label, size_t n)
+{
+    static const struct { const char *label, *status; } map[] = {
+        { "spam", "spam" }, { "approved", "approved" }, { "ham", "approved" }, { "clean", "approved" },
+        { "rejected", "rejected" }, { "abusive", "rejected" },
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strlen(map[i].label) == n && strncmp(map[i].label, label, n) == 0)
+            return map[i].status;
+    return NULL;
+}
+
+/* The decision statuses a comma list of labels stands for, as a comma list
+ * in out (each once, in the order approved, rejected, spam). */
+static void decisions_of(const char *labels, char *out, size_t len)
+{
+    static const char *order[] = { "approved", "rejected", "spam" };
+    int has[3] = { 0 };
+    for (const char *p = labels; *p;) {
+        size_t k = strcspn(p, ",");
+        const char *st = decision_of_label(p, k);
+        for (size_t i = 0; st && i < 3; i++)
+            has[i] |= strcmp(st, order[i]) == 0;
+        p += k + (p[k] == ',');
+    }
+    out[0] = '\0';
+    for (size_t i = 0; i < 3; i++)
+        if (has[i])
+            snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? "," : "", order[i]);
+}
+
+/* Record in the model which moderator decisions it counts (its "labels"
+ * line), so a daemon can keep learning it per site from live decisions:
+ * --positive spam --negative ham,clean,abusive is "spam approved,rejected". */
+static void set_decision_labels(struct learn_model *m, const struct train_opts *o)
+{
+    char pos[64], neg[64];
+    decisions_of(o->positive, pos, sizeof pos);
+    decisions_of(o->negative, neg, sizeof neg);
+    if (pos[0] && neg[0])
+        learn_model_set_labels(m, pos, neg);
+}
+
 /* A training run: the model, what counts as which, and the tally. */
 struct trainer {
     struct learn_model *m;
@@ -645,6 +693,8 @@ static int cmd_train(int argc, char **argv)
         learn_model_free(m);
         return 1;
     }
+    if (!o.add || !learn_model_labels(m, 1))
+        set_decision_labels(m, &o);
     struct trainer t = { .m = m, .o = &o };
     rc = o.redis ? train_from_redis(&t) : train_from_stdin(&t);
     long kept = rc == 0 ? learn_model_save(m, o.model, o.min_count, err, sizeof err) : -1;
@@ -670,6 +720,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "fold") == 0)
         return cmd_fold(argc - 2, argv + 2);
+    if (strcmp(argv[1], "replay") == 0)
+        return cmd_replay(argc - 2, argv + 2);
     if (strcmp(argv[1], "rules") == 0) {
         if (argc < 3)
             return usage_error("rules needs lint, test or train");

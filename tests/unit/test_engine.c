@@ -136,7 +136,7 @@ static void test_scores(void **state)
         set(&c, CF_CONTENT, k->content);
         set(&c, CF_AUTHOR, k->author);
         set(&c, CF_EMAIL, k->email);
-        struct engine_signals sig = { k->honeypot, k->too_fast };
+        struct engine_signals sig = { .honeypot = k->honeypot, .too_fast = k->too_fast };
         struct verdict v;
         char err[256], names[512];
         assert_int_equal(engine_score(rs, &c, &sig, &v, err, sizeof err), 0);

@@ -1,0 +1,95 @@
+/* learner.h — moderators' decisions teach each site's learned models live.
+ *
+ * When a moderator decides a comment, the decision script (queue.c) also
+ * moves the comment's tokens in the site's counts in Redis, in the same
+ * atomic call, and appends them to the site's learn log
+ * (raqib:{S}:learnlog, a capped stream). Every daemon on that Redis tails
+ * the logs of the sites that have learned anything (the set
+ * raqib:learned:sites) and applies each entry to its in-memory counts
+ * (live.h), so scoring reads no Redis. A daemon that starts, or finds a
+ * gap in a log, loads the site's counts whole from Redis.
+ *
+ * Redis layout per site S: raqib:{S}:learned (hash: MODEL:p, MODEL:n
+ * comments counted per side, MODEL:k token kinds, seq decisions learned,
+ * last_ms); raqib:{S}:learned:MODEL (hash: 8-byte token + 'p' or 'n' ->
+ * count); raqib:{S}:learnlog (stream: seq, at, id, then MODEL -> from,
+ * to, kinds and the tokens, 8 bytes each). */
+#ifndef RAQIB_LEARNER_H
+#define RAQIB_LEARNER_H
+
+#include <stddef.h>
+
+struct event_base;
+struct store;
+struct live;
+struct ruleset;
+
+/* The arguments a decision adds to the decision script so the site's
+ * models learn it: per `learned … site` model of the rules, its name, its
+ * positive and negative decisions, its token kinds and the comment's
+ * tokens. argc 0 when the rules read no site model. */
+struct learner_teach {
+    int argc;
+    const char **argv;
+    size_t *lens;
+    void *owned;            /* what argv points into */
+};
+
+/* Build the arguments for a comment's content under rs. 0, or -1 when out
+ * of memory. Free with learner_teach_free (also after a failure). */
+int learner_teach_build(const struct ruleset *rs, const char *content, size_t len, struct learner_teach *out);
+void learner_teach_free(struct learner_teach *t);
+
+/* The Lua function the decision script calls: teach(prev, status) moves
+ * the tokens from the side prev counted on to status's. Expects KEYS[7]
+ * the site's learned hash, KEYS[8] its learn log, ARGV[1] id, ARGV[5]
+ * now ms, ARGV[6] the learned-model key prefix and ARGV[7] the number of
+ * models, then five arguments per model (learner_teach). */
+#define LEARNER_TEACH_LUA \
+"local function on_side(list, st)\n" \
+    "  return st ~= nil and st ~= false and string.find(',' .. list .. ',', ',' .. st .. ',', 1, true) ~= nil\n" \
+    "end\n" \
+    "local function side_of(pos, neg, st)\n" \
+    "  if on_side(pos, st) then return 'p' elseif on_side(neg, st) then return 'n' end\n" \
+    "  return '-'\n" \
+    "end\n" \
+    "local function teach(prev, status)\n" \
+    "  local n = tonumber(ARGV[7] or '0') or 0\n" \
+    "  if n == 0 or prev == status then return end\n" \
+    "  local entry = {}\n" \
+    "  for i = 0, n - 1 do\n" \
+    "    local b = 8 + i * 5\n" \
+    "    local name, pos, neg, kinds, blob = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]\n" \
+    "    local from, to = side_of(pos, neg, prev), side_of(pos, neg, status)\n" \
+    "    if from ~= to then\n" \
+    "      local h = ARGV[6] .. name\n" \
+    "      for j = 1, #blob, 8 do\n" \
+    "        local t = string.sub(blob, j, j + 7)\n" \
+    "        if from ~= '-' and redis.call('HINCRBY', h, t .. from, -1) <= 0 then redis.call('HDEL', h, t .. from) end\n" \
+    "        if to ~= '-' then redis.call('HINCRBY', h, t .. to, 1) end\n" \
+    "      end\n" \
+    "      if from ~= '-' then redis.call('HINCRBY', KEYS[7], name .. ':' .. from, -1) end\n" \
+    "      if to ~= '-' then redis.call('HINCRBY', KEYS[7], name .. ':' .. to, 1) end\n" \
+    "      redis.call('HSET', KEYS[7], name .. ':k', kinds)\n" \
+    "      entry[#entry + 1] = name\n" \
+    "      entry[#entry + 1] = from .. to .. kinds .. blob\n" \
+    "    end\n" \
+    "  end\n" \
+    "  redis.call('HSET', KEYS[1], 'learned', status)\n" \
+    "  local seq = redis.call('HINCRBY', KEYS[7], 'seq', 1)\n" \
+    "  redis.call('HSET', KEYS[7], 'last_ms', ARGV[5])\n" \
+    "  redis.call('XADD', KEYS[8], 'MAXLEN', '~', 1000, '*', 'seq', seq, 'at', ARGV[5], 'id', ARGV[1], unpack(entry))\n" \
+    "end\n"
+
+/* The set every daemon reads to know which sites learned something. */
+#define LEARNER_SITES_KEY "raqib:learned:sites"
+
+/* Start tailing on base with st (on the loop thread), applying to lv;
+ * poll_ms between polls. NULL when out of memory. */
+struct learner *learner_start(struct event_base *base, struct store *st, struct live *lv, long poll_ms);
+/* Stop polling (before the store is freed: calls in flight then fail into
+ * the learner harmlessly), then free (after the store). */
+void learner_stop(struct learner *l);
+void learner_free(struct learner *l);
+
+#endif
