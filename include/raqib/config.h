@@ -60,12 +60,27 @@ struct config {
     size_t ntrusted;
 };
 
-/* Where the store lives, parsed from the `redis` URL. */
+/* Where the store lives, parsed from the `redis` URL:
+ *   redis://[:password@]host[:port][/db]                      one server
+ *   redis-sentinel://[:password@]host:port[,host:port...][/db]#master
+ *                                      ask these sentinels for master's address
+ *   redis-cluster://[:password@]host:port[,host:port...]     seed nodes of a Cluster
+ * host/port are the first node (the server itself for redis://). */
+enum redis_mode { REDIS_DIRECT = 0, REDIS_SENTINEL, REDIS_CLUSTER };
+#define REDIS_MAX_NODES 16
+struct redis_node {
+    char host[256];
+    int port;
+};
 struct redis_target {
+    enum redis_mode mode;
     char host[256];
     int port;
     int db;
     char password[256];       /* "" when none */
+    struct redis_node nodes[REDIS_MAX_NODES];
+    int nnodes;
+    char master[128];         /* sentinel: the monitored master's name */
 };
 
 /* Fill cfg with defaults (strings allocated). Returns 0 or -1 on OOM. */

@@ -162,6 +162,36 @@ static void test_redis_urls(void **state)
     assert_int_equal(config_parse_redis_url("http://x", &t, err, sizeof err), -1);
     assert_int_equal(config_parse_redis_url("redis://h:99999", &t, err, sizeof err), -1);
     assert_int_equal(config_parse_redis_url("redis://h/x", &t, err, sizeof err), -1);
+    assert_int_equal(config_parse_redis_url("redis://a:1,b:2", &t, err, sizeof err), -1);
+    assert_non_null(strstr(err, "redis-sentinel://"));
+}
+
+/* The Sentinel and Cluster forms (as Lettuce writes them). */
+static void test_redis_topology_urls(void **state)
+{
+    (void)state;
+    struct redis_target t;
+    char err[256];
+    assert_int_equal(config_parse_redis_url("redis-sentinel://:pw@10.0.0.1:26379,10.0.0.2,s3:26380/2#mymaster", &t, err,
+                                            sizeof err), 0);
+    assert_int_equal(t.mode, REDIS_SENTINEL);
+    assert_int_equal(t.nnodes, 3);
+    assert_string_equal(t.nodes[0].host, "10.0.0.1");
+    assert_int_equal(t.nodes[1].port, 26379);   /* the sentinel default */
+    assert_string_equal(t.nodes[2].host, "s3");
+    assert_int_equal(t.nodes[2].port, 26380);
+    assert_int_equal(t.db, 2);
+    assert_string_equal(t.password, "pw");
+    assert_string_equal(t.master, "mymaster");
+    assert_int_equal(config_parse_redis_url("redis-sentinel://h:26379", &t, err, sizeof err), -1);
+    assert_non_null(strstr(err, "#"));
+    assert_int_equal(config_parse_redis_url("redis-cluster://n1:7000,n2:7001,n3", &t, err, sizeof err), 0);
+    assert_int_equal(t.mode, REDIS_CLUSTER);
+    assert_int_equal(t.nnodes, 3);
+    assert_int_equal(t.nodes[2].port, 6379);
+    assert_int_equal(config_parse_redis_url("redis-cluster://n1:7000/3", &t, err, sizeof err), -1);
+    assert_int_equal(config_parse_redis_url("redis-cluster://n1:7000,,n2", &t, err, sizeof err), -1);
+    assert_int_equal(config_parse_redis_url("redis://h#m", &t, err, sizeof err), -1);
 }
 
 static void test_listen_and_proxies(void **state)
@@ -200,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_environment),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_redis_urls),
+        cmocka_unit_test(test_redis_topology_urls),
         cmocka_unit_test(test_listen_and_proxies),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
