@@ -72,7 +72,16 @@ static const char usage[] =
     "            (their status is the label: approved, spam, rejected),\n"
     "            moderators' decisions only unless --include-automatic; with\n"
     "            --add, only the decisions made since MODEL last learned from S.\n"
-    "            The file is replaced whole (POST /v1/rules/reload to use it).\n";
+    "            The file is replaced whole (POST /v1/rules/reload to use it).\n"
+    "replay      read labeled comments (text or content; label spam, ham,\n"
+    "            abusive or clean) in order as one site's (--site, default\n"
+    "            replay) and score each as a fresh site and as a site whose\n"
+    "            moderators decided every held comment so far by its label,\n"
+    "            learned as the daemon learns (`learned … site` rules of\n"
+    "            --rules DIR). Prints per --window N comments (500) spam\n"
+    "            caught, ham as spam, abuse flagged, clean flagged, fresh ->\n"
+    "            learning; --decide-first PCT lets the moderators decide only\n"
+    "            the first PCT percent and adds a row for the rest.\n";
 
 int usage_error(const char *what)
 {

@@ -61,8 +61,10 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
     return 0;
 }
 
-/* Read every labeled line; lines without a known label are left out. */
-static struct item *read_stream(size_t *n)
+/* Read every labeled line; lines without a known label are left out.
+ * NULL with *bad set after a line that is not a JSON object (named on
+ * stderr), or when out of memory. */
+static struct item *read_stream(size_t *n, int *bad)
 {
     struct item *items = NULL;
     size_t cap = 0, lineno = 0;
@@ -72,8 +74,10 @@ static struct item *read_stream(size_t *n)
     while (getline(&line, &linecap, stdin) >= 0) {
         lineno++;
         json_t *obj = json_line(line, lineno);
-        if (!obj)
+        if (!obj) {
+            *bad = 1;
             goto fail;
+        }
         const char *l = json_string_value(json_object_get(obj, "label"));
         int label = !l ? 0 : !strcmp(l, "spam") || !strcmp(l, "abusive") ? 1
                   : !strcmp(l, "ham") || !strcmp(l, "clean") ? -1 : 0;
@@ -203,10 +207,13 @@ int cmd_replay(int argc, char **argv)
     }
     ruleset_prefilter_wait(rs, 600);
     size_t n;
-    struct item *items = read_stream(&n);
+    int bad = 0;
+    struct item *items = read_stream(&n, &bad);
     struct live *lv = live_new(0);
     if (!items || !lv) {
-        fprintf(stderr, "raqib: replay: %s\n", lv ? "no labeled comment read" : "out of memory");
+        if (!bad)
+            fprintf(stderr, "raqib: replay: %s\n", lv ? "no labeled comment read (each line needs \"text\" or "
+                    "\"content\" and a \"label\": spam, ham, abusive or clean)" : "out of memory");
         ruleset_release(rs);
         live_free(lv);
         return 1;
