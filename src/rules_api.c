@@ -28,11 +28,11 @@
 #include <jansson.h>
 
 #include "raqib/fleet.h"
+#include "raqib/feed.h"
 #include "raqib/learn.h"
 #include "raqib/live.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
-#include "raqib/reader.h"
 #include "raqib/rules.h"
 #include "raqib/server.h"
 #include "raqib/store.h"
@@ -178,7 +178,7 @@ static json_t *learning_json(const char *site)
                                                 (json_int_t)st.models[i].tokens));
     char when[40], ms[32];
     snprintf(ms, sizeof ms, "%lld", st.last_ms);
-    reader_format_time(ms, when, sizeof when);
+    feed_format_time(ms, when, sizeof when);
     return json_pack("{s:I, s:o, s:o}", "decisions", (json_int_t)st.decisions, "last_learned_at",
                      st.last_ms ? json_string(when) : json_null(), "models", models);
 }

@@ -40,9 +40,9 @@
 #include <openssl/ssl.h>
 
 #include "raqib/config.h"
+#include "raqib/feed.h"
 #include "raqib/fleet.h"
 #include "raqib/log.h"
-#include "raqib/queue.h"
 #include "raqib/store.h"
 
 #define MAX_SITES 4096
@@ -346,7 +346,7 @@ static void on_response(struct evhttp_request *req, void *arg)
 static char *delivery_body(const char *site, const char *cursor, const redisReply *fields)
 {
     json_t *obj = json_pack("{s:s, s:s, s:s}", "event", "decision", "site", site, "delivery", cursor);
-    queue_feed_fields(obj, fields);
+    feed_fields_json(obj, fields);
     char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(obj);
     return text;
