@@ -78,9 +78,9 @@ $(BUILD)/obj/cli/%.o: src/cli/%.c
 # The moderator console (console/) is built into raqibd as a generated C
 # table (console.h says why): editing a console file rebuilds only this.
 CONSOLE_FILES := $(sort $(wildcard console/*.html console/*.css console/*.js console/*.svg))
-$(BUILD)/gen/console_assets.c: tools/embed-console.sh $(CONSOLE_FILES)
+$(BUILD)/gen/console_assets.c: console/embed.sh $(CONSOLE_FILES)
 	@mkdir -p $(dir $@)
-	sh tools/embed-console.sh $(CONSOLE_FILES) > $@.tmp && mv $@.tmp $@
+	sh console/embed.sh $(CONSOLE_FILES) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/console_assets.o: $(BUILD)/gen/console_assets.c
 	$(CC) $(CFLAGS) -c $< -o $@
