@@ -21,11 +21,12 @@
 #include "raqib/comment.h"
 #include "raqib/config.h"
 #include "raqib/engine.h"
+#include "raqib/http.h"
 #include "raqib/id.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/rules.h"
-#include "raqib/server.h"
+#include "raqib/runtime.h"
 #include "raqib/spool.h"
 #include "raqib/store.h"
 #include "raqib/validate.h"
@@ -134,7 +135,7 @@ static int idempotency_key_ok(const char *key)
  * entry it did not add itself. "" when unknown. */
 void intake_client_ip(struct request_ctx *ctx, const struct comment *c, char *out, size_t len)
 {
-    const struct config *cfg = server_config();
+    const struct config *cfg = runtime_config();
     out[0] = '\0';
     if (ctx->role >= ROLE_SUBMIT) {
         if (c->field[CF_IP])
@@ -339,14 +340,14 @@ int intake_store(struct scored *p, const struct comment *c, const char *site, co
  * into (the caller releases it); -1 when scoring failed (logged). */
 static int score_comment(const struct comment *c, long long now, struct ruleset **rules, struct verdict *v)
 {
-    const struct config *cfg = server_config();
+    const struct config *cfg = runtime_config();
     char err[256];
-    struct engine_signals sig = { .honeypot = c->honeypot_filled, .live = server_live() };
+    struct engine_signals sig = { .honeypot = c->honeypot_filled, .live = runtime_live() };
     if (c->has_form_rendered_at) {
         long long age = now / 1000 - c->form_rendered_at;
         sig.too_fast = age < cfg->min_fill_seconds;
     }
-    *rules = server_rules_acquire();
+    *rules = runtime_rules_acquire();
     if (engine_score(*rules, c, &sig, v, err, sizeof err) < 0) {
         log_error("scoring failed: %s", err);
         return -1;
@@ -383,7 +384,7 @@ fail:
 /* Parse the body by its media type; answers and returns -1 on any problem. */
 static int read_comment(struct request_ctx *ctx, struct comment *c)
 {
-    const struct config *cfg = server_config();
+    const struct config *cfg = runtime_config();
     enum body_kind kind;
     char msg[256];
     if (body_kind(http_header(ctx, "Content-Type"), &kind, msg, sizeof msg) < 0) {

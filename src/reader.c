@@ -12,8 +12,8 @@
 #include <jansson.h>
 
 #include "raqib/feed.h"
+#include "raqib/http.h"
 #include "raqib/id.h"
-#include "raqib/server.h"
 #include "raqib/store.h"
 
 struct lookup {
