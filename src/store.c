@@ -14,8 +14,9 @@
  *
  * With a redis-cluster:// URL the connections belong to cluster.c: each op
  * goes to the master of its first key's slot, follows MOVED and ASK (at
- * most MAX_REDIRECTS times), and waits and resends on TRYAGAIN (a slot
- * being migrated) until its deadline. SCAN walks the masters one after the
+ * most MAX_REDIRECTS times), and on TRYAGAIN (a slot being migrated, a
+ * script's keys split between two nodes) resends every TRYAGAIN_MS until
+ * its deadline; past it a submission goes to the spool like any failure. SCAN walks the masters one after the
  * other behind a cursor of our own, "NODE:CURSOR". */
 #include "raqib/store.h"
 
@@ -201,6 +202,7 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct op *op = arg;
     retry_cancel(op);
+    op->redirects = 0;   /* a fresh try: the slot may ASK again on its way */
     if (!op->finished && send_op(op) < 0)
         finish_failed(op, "redis cluster: no connection to the slot's master");
     op_release(op);
@@ -293,12 +295,12 @@ static int send_on(struct op *op, redisAsyncContext *ac, int asking);
 static int cluster_reroute(struct op *op, redisAsyncContext *ac, const char *error)
 {
     struct store *st = op->st;
-    if (!st->cluster || op->redirects >= MAX_REDIRECTS)
+    if (!st->cluster)
         return 0;
-    if (strncmp(error, "TRYAGAIN", 8) == 0) {
-        op->redirects++;
+    if (strncmp(error, "TRYAGAIN", 8) == 0)   /* as long as the deadline allows */
         return retry_later(op) == 0;
-    }
+    if (op->redirects >= MAX_REDIRECTS)
+        return 0;
     int asking = 0;
     redisAsyncContext *to = cluster_redirect(st->cluster, ac, error, &asking);
     if (!to)
