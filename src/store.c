@@ -16,7 +16,8 @@
  * goes to the master of its first key's slot, follows MOVED and ASK (at
  * most MAX_REDIRECTS times), and on TRYAGAIN (a slot being migrated, a
  * script's keys split between two nodes) resends every TRYAGAIN_MS until
- * its deadline; past it a submission goes to the spool like any failure. SCAN walks the masters one after the
+ * its deadline (CLUSTERDOWN too: a node rejoining, a failover under way);
+ * past it a submission goes to the spool like any failure. SCAN walks the masters one after the
  * other behind a cursor of our own, "NODE:CURSOR". */
 #include "raqib/store.h"
 
@@ -110,6 +111,7 @@ struct op {
     int slot;           /* of the first key; -1: any master */
     int scan_node;      /* SCAN: the master walked (cluster_masters order), else -1 */
     int redirects;
+    int warned;         /* CLUSTERDOWN logged once */
     struct event *retry;   /* TRYAGAIN: resend when it fires */
     int retrying;          /* retry is pending: the op is held like in_hiredis */
     struct op *prev, *next;   /* st->retrying, so store_free finds them */
@@ -299,6 +301,11 @@ static int cluster_reroute(struct op *op, redisAsyncContext *ac, const char *err
         return 0;
     if (strncmp(error, "TRYAGAIN", 8) == 0)   /* as long as the deadline allows */
         return retry_later(op) == 0;
+    if (strncmp(error, "CLUSTERDOWN", 11) == 0) {   /* a node (re)joining, a failover: likewise */
+        if (!op->warned++)
+            log_warn("redis cluster: %s; retrying until the deadline", error);
+        return retry_later(op) == 0;
+    }
     if (op->redirects >= MAX_REDIRECTS)
         return 0;
     int asking = 0;
@@ -551,6 +558,8 @@ int store_get_comment(struct store *st, const char *site, const char *id, store_
 int store_ping(struct store *st, store_hash_fn cb, void *arg)
 {
     const char *argv[] = { "PING" };
+    if (st->cluster && !cluster_is_ready(st->cluster))
+        return -1;   /* a master away: its sites' comments go to the spool */
     struct op *op = start_op(st, OP_HASH, 1, argv, NULL, arg);
     if (!op)
         return -1;
