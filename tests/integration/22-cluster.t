@@ -119,6 +119,16 @@ subtest 'eight sites: submit, read, queue, claim, decide' => sub {
     diag 'sites per master: ' . join(', ', map { "$_: $sites_on{$_}" } sort keys %sites_on);
 };
 
+subtest 'the raqib CLI reads a site\'s decisions from the master of its slot' => sub {
+    my $raqib = $ENV{RAQIB} // 'build/raqib';
+    my %seen;
+    for my $s (grep { !$seen{ owner($m[0]->cmd('CLUSTER', 'KEYSLOT', "{$_}"))->{port} }++ } @sites) {
+        my $out = `$raqib rules train --redis '$url' --site $s $dir/$s.model 2>&1`;
+        is $? >> 8, 0, "rules train --site $s" or diag $out;
+    }
+    is scalar(keys %seen), 3, 'one site on each master';
+};
+
 subtest 'the webhook delivers every decision of every site once' => sub {
     my $want = 0;
     $want += keys %{ $decided{$_} } for @sites;
