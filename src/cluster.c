@@ -421,28 +421,21 @@ struct redisAsyncContext *cluster_conn(struct cluster *c, int slot)
 struct redisAsyncContext *cluster_redirect(struct cluster *c, const struct redisAsyncContext *from, const char *error,
                                            int *asking)
 {
-    int moved = strncmp(error, "MOVED ", 6) == 0, ask = strncmp(error, "ASK ", 4) == 0;
-    if (!moved && !ask)
-        return NULL;
-    char *end;
-    long slot = strtol(error + (moved ? 6 : 4), &end, 10);
-    const char *addr = end + (*end == ' ');
-    const char *colon = strrchr(addr, ':');
-    if (*end != ' ' || slot < 0 || slot >= CLUSTER_SLOTS || !colon)
-        return NULL;
-    int port = atoi(colon + 1);
+    int slot, port;
     char host[256];
+    enum cluster_redirect_kind kind = cluster_parse_redirect(error, &slot, host, sizeof host, &port);
+    if (kind == CLUSTER_NO_REDIRECT)
+        return NULL;
+    int moved = kind == CLUSTER_MOVED;
     const struct node *src = from ? from->data : NULL;
-    if (colon == addr && src)   /* "MOVED 1 :7001": the node does not know its own address */
+    if (!host[0] && src)   /* "MOVED 1 :7001": the node does not know its own address */
         snprintf(host, sizeof host, "%s", src->host);
-    else
-        snprintf(host, sizeof host, "%.*s", (int)(colon - addr) < 255 ? (int)(colon - addr) : 255, addr);
-    struct node *n = port > 0 && port < 65536 ? node_get(c, host, port) : NULL;
+    struct node *n = node_get(c, host, port);
     if (!n)
         return NULL;
-    *asking = ask;
+    *asking = !moved;
     if (moved) {
-        log_debug("redis cluster: slot %ld moved to %s:%d", slot, host, port);
+        log_debug("redis cluster: slot %d moved to %s:%d", slot, host, port);
         c->slot_node[slot] = (short)node_index(c, n);
         index_masters(c);
         refresh_soon(c);

@@ -13,12 +13,12 @@
  * one goes to the new master; submissions meanwhile go to the spool.
  *
  * With a redis-cluster:// URL the connections belong to cluster.c: each op
- * goes to the master of its first key's slot, follows MOVED and ASK (at
- * most MAX_REDIRECTS times), and on TRYAGAIN (a slot being migrated, a
- * script's keys split between two nodes) resends every TRYAGAIN_MS until
- * its deadline (CLUSTERDOWN too: a node rejoining, a failover under way);
- * past it a submission goes to the spool like any failure. SCAN walks the masters one after the
- * other behind a cursor of our own, "NODE:CURSOR". */
+ * goes to the master of its first key's slot and follows MOVED and ASK (at
+ * most MAX_REDIRECTS in a row). On TRYAGAIN (a slot being migrated, a
+ * script's keys split between two nodes) or CLUSTERDOWN (a node rejoining,
+ * a failover under way) it is resent every TRYAGAIN_MS until its deadline;
+ * past it a submission goes to the spool like any failure. SCAN walks the
+ * masters one after the other behind a cursor of our own, "NODE:CURSOR". */
 #include "raqib/store.h"
 
 #include <errno.h>
@@ -112,7 +112,7 @@ struct op {
     int scan_node;      /* SCAN: the master walked (cluster_masters order), else -1 */
     int redirects;
     int warned;         /* CLUSTERDOWN logged once */
-    struct event *retry;   /* TRYAGAIN: resend when it fires */
+    struct event *retry;   /* TRYAGAIN, CLUSTERDOWN: resend when it fires */
     int retrying;          /* retry is pending: the op is held like in_hiredis */
     struct op *prev, *next;   /* st->retrying, so store_free finds them */
     /* Kept for a NOSCRIPT retry with EVAL. */
@@ -210,7 +210,8 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     op_release(op);
 }
 
-/* TRYAGAIN: the slot is being migrated and the keys are split for a moment. */
+/* TRYAGAIN (the slot is being migrated and the keys are split for a
+ * moment) or CLUSTERDOWN: resend in TRYAGAIN_MS, held on st->retrying. */
 static int retry_later(struct op *op)
 {
     if (!op->retry && !(op->retry = evtimer_new(op->st->base, on_retry, op)))
@@ -293,7 +294,8 @@ static void finish_hash(struct op *op, redisReply *r)
 static int send_on(struct op *op, redisAsyncContext *ac, int asking);
 
 /* Cluster errors that are not failures: MOVED and ASK (resend where they
- * say), TRYAGAIN (resend shortly). 1 when op was resent or will be. */
+ * say), TRYAGAIN and CLUSTERDOWN (resend shortly). 1 when op was resent or
+ * will be. */
 static int cluster_reroute(struct op *op, redisAsyncContext *ac, const char *error)
 {
     struct store *st = op->st;
