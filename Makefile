@@ -62,7 +62,7 @@ SERVER_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter $(SERVER_SRCS),$(ALL
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run stop test unit integration compat browser browser-deps sanitize bench clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build \
+.PHONY: all deps run stop test unit integration compat browser browser-deps sanitize bench verdicts clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build \
         install install-strip uninstall install-test image image-deps image-podman-deps image-test \
         wordpress-deps wordpress-test
 all: $(BUILD)/raqibd $(BUILD)/raqib
@@ -305,6 +305,12 @@ fuzz-smoke: fuzz-build
 
 bench: deps all
 	tests/bench/run.sh $(BUILD)
+
+# Every shipped rule's verdict over ../shared/data: Hyperscan against PCRE2
+# alone, and with VERDICTS_BASE=REF (e.g. main) against that commit's engine.
+# Outside `make test`: the data is not part of the product. ~1-2 minutes.
+verdicts: all
+	tests/rules/verdicts.sh $(BUILD)
 
 clean:
 	rm -rf build

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "raqib/comment.h"
+#include "raqib/hsform.h"
 #include "raqib/log.h"
 #include "raqib/normalize.h"
 #include "raqib/rules.h"
@@ -174,6 +175,35 @@ static void cache_store(const char *path, const hs_database_t *db)
     free(bytes);
 }
 
+/* A compile of these expressions that failed on one of them: its index,
+ * kept beside the databases (PATH.bad) so the next start skips straight
+ * to the retry instead of compiling for seconds to fail again; -1 none. */
+static int cache_load_bad(const char *path)
+{
+    char bad[1200];
+    int idx = -1;
+    snprintf(bad, sizeof bad, "%.1100s.bad", path);
+    FILE *f = fopen(bad, "r");
+    if (f && fscanf(f, "%d", &idx) != 1)
+        idx = -1;
+    if (f)
+        fclose(f);
+    return idx;
+}
+
+static void cache_store_bad(const char *path, int idx)
+{
+    char bad[1200], tmp[1300];
+    snprintf(bad, sizeof bad, "%.1100s.bad", path);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", bad, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    int ok = f && fprintf(f, "%d\n", idx) > 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, bad) != 0)
+        unlink(tmp);
+}
+
 /* RAQIB_NO_HYPERSCAN set (and not "0"): build nothing. */
 static int disabled(void)
 {
@@ -188,6 +218,7 @@ struct expr {
     char *pattern;          /* as Hyperscan reads it ("(?x)" added for x) */
     unsigned flags;
     enum placement place;
+    int rewritten;          /* pattern is the superset form (hsform.h) */
 };
 
 static unsigned hs_flags(unsigned pcre_options)
@@ -218,15 +249,33 @@ static int accepts(const char *pattern, unsigned flags)
     return ok;
 }
 
-/* Place one expression: exact, else prefilter, else direct. */
+/* Place one expression: exact, else (a `words` list) its superset form
+ * (hsform.h) exact, else prefilter, else direct. The form counts as exact:
+ * either way PCRE2 confirms each candidate. Only word lists take it: a
+ * list of hundreds of phrases is PCRE2's most expensive pattern (40 µs on
+ * the 1.2 KB bench comment for lists/ar-insults.txt) and its prefilter
+ * flags any comment holding one phrase inside a longer word, while the
+ * form's edge classes make Hyperscan's own scan of a short pattern up to
+ * ten times slower than the PCRE2 work they save (measured on the shipped
+ * rules, docs/performance.md). */
 static void place(struct expr *x)
 {
-    if (accepts(x->pattern, x->flags))
+    char *form = NULL;
+    if (accepts(x->pattern, x->flags)) {
         x->place = PLACE_EXACT;
-    else if (accepts(x->pattern, x->flags | HS_FLAG_PREFILTER))
+    } else if (x->c->kind == RULE_COND_WORDS && (form = hsform_superset(x->c->pattern, x->c->options)) &&
+               accepts(form, x->flags)) {
+        free(x->pattern);
+        x->pattern = form;
+        form = NULL;
+        x->place = PLACE_EXACT;
+        x->rewritten = 1;
+    } else if (accepts(x->pattern, x->flags | HS_FLAG_PREFILTER)) {
         x->place = PLACE_PREFILTER, x->flags |= HS_FLAG_PREFILTER;
-    else
+    } else {
         x->place = PLACE_DIRECT;
+    }
+    free(form);
 }
 
 /* Compile the database of one (field, view) from the expressions whose
@@ -261,8 +310,10 @@ static int build_db(struct pf_db *d, struct expr *xs, const size_t *idx, const u
         char path[1100];
         int cacheable = cache_path(path, sizeof path, pats, flags, m) == 0;
         hs_database_t *db = cacheable ? cache_load(path) : NULL;
-        int compiled = db == NULL;
-        if (db || hs_compile_multi(pats, flags, ids, (unsigned)m, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS) {
+        int compiled = db == NULL, known_bad = db || !cacheable ? -1 : cache_load_bad(path);
+        if (known_bad >= 0 && (size_t)known_bad < m) {
+            cerr = NULL;   /* failed before on this expression: retry without it */
+        } else if (db || hs_compile_multi(pats, flags, ids, (unsigned)m, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS) {
             if (compiled && cacheable)
                 cache_store(path, db);
             if (!(d->slots = malloc(m * sizeof *d->slots))) {
@@ -276,8 +327,10 @@ static int build_db(struct pf_db *d, struct expr *xs, const size_t *idx, const u
             rc = 0;
             goto out;
         }
-        int bad = cerr ? cerr->expression : -1;
+        int bad = known_bad >= 0 ? known_bad : cerr ? cerr->expression : -1;
         hs_free_compile_error(cerr);
+        if (known_bad < 0 && bad >= 0 && (size_t)bad < m && cacheable)
+            cache_store_bad(path, bad);
         if (bad < 0 || (size_t)bad >= m) {
             /* Not about one expression (resources): leave them all to PCRE2. */
             for (size_t k = 0; k < m; k++)
@@ -423,6 +476,7 @@ int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err,
         if (xs[x].place == PLACE_DIRECT)
             pf->conds[xs[x].flat].slot = -1;
         pf->counts.exact += xs[x].place == PLACE_EXACT;
+        pf->counts.rewritten += xs[x].place == PLACE_EXACT && xs[x].rewritten;
         pf->counts.prefiltered += xs[x].place == PLACE_PREFILTER;
         pf->counts.direct += xs[x].place == PLACE_DIRECT;
     }
@@ -478,9 +532,9 @@ static void *build_thread(void *arg)
     if (prefilter_build(job.rs, &pf, err, sizeof err) < 0)
         log_warn("Hyperscan: %s; PCRE2 runs every pattern", err);
     else if (pf)
-        log_info("Hyperscan ready in %.1f s: %zu patterns exact, %zu prefiltered, %zu PCRE2 only, "
-                 "%zu databases", seconds_now() - t0, pf->counts.exact, pf->counts.prefiltered,
-                 pf->counts.direct, pf->counts.databases);
+        log_info("Hyperscan ready in %.1f s: %zu patterns exact (%zu of them in superset form), "
+                 "%zu prefiltered, %zu PCRE2 only, %zu databases", seconds_now() - t0, pf->counts.exact,
+                 pf->counts.rewritten, pf->counts.prefiltered, pf->counts.direct, pf->counts.databases);
     job.done(job.arg, pf);
     return NULL;
 }

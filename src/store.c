@@ -46,6 +46,10 @@
  *       7 now_ms, 8 answer, 9 use idem, 10 use flood ip, 11 use flood email,
  *       12.. field/value pairs of the item hash.
  * Returns {"ok"}, {"idem", answer}, {"dup", id} or {"flood", ms}.
+ * The item is written by one HSET (with the review entry when pending, the
+ * stream entry added first inside the script: no one sees between) and the
+ * fields are passed straight from ARGV, no Lua table copied: the script's
+ * cost is Redis's cost per submission (docs/performance.md).
  * An id whose item already exists answers {"ok"} and writes nothing: the
  * outage spool (spool.c) replays submissions whose first try may have
  * landed after our deadline, and a replay must never queue an item twice. */
@@ -64,18 +68,18 @@ static const char submit_script[] =
     "  if ARGV[11] == '1' then local t = redis.call('PTTL', KEYS[6]); if t > wait then wait = t end end\n"
     "  if wait > 0 then return {'flood', tostring(wait)} end\n"
     "end\n"
-    "local fields = {}\n"
-    "for i = 12, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
-    "redis.call('HSET', KEYS[1], unpack(fields))\n"
     "local status, now = ARGV[2], tonumber(ARGV[7])\n"
+    "if status == 'pending' then\n"
+    "  local entry = redis.call('XADD', KEYS[2], '*', 'id', ARGV[1])\n"
+    "  redis.call('HSET', KEYS[1], 'entry', entry, unpack(ARGV, 12))\n"
+    "else\n"
+    "  redis.call('HSET', KEYS[1], unpack(ARGV, 12))\n"
+    "end\n"
     "if status == 'spam' then\n"
     "  local ttl = tonumber(ARGV[6])\n"
     "  redis.call('EXPIRE', KEYS[1], ttl)\n"
     "  redis.call('ZADD', KEYS[7], now, ARGV[1])\n"
     "  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - ttl * 1000)\n"
-    "elseif status == 'pending' then\n"
-    "  local entry = redis.call('XADD', KEYS[2], '*', 'id', ARGV[1])\n"
-    "  redis.call('HSET', KEYS[1], 'entry', entry)\n"
     "end\n"
     "if status ~= 'pending' then\n"
     "  redis.call('XADD', KEYS[8], '*', 'id', ARGV[1], 'status', status, 'decided_by', 'rules', 'decided_at', ARGV[7])\n"

@@ -2,7 +2,8 @@
  *
  * At load, every `match`, `unless` and `words` pattern of a ruleset joins one
  * Hyperscan database per (field, view): exact where Hyperscan supports the
- * pattern, HS_FLAG_PREFILTER where it does not (a superset of the matches),
+ * pattern or its superset form (hsform.h: whole-word lookarounds and \b made
+ * characters), HS_FLAG_PREFILTER where it does not (a superset too),
  * always UTF8 + UCP + SINGLEMATCH. A pattern Hyperscan rejects outright is
  * left out and PCRE2 runs it on every comment, as before. While scoring, the
  * engine scans each (field, view) text once and asks for every condition
@@ -40,6 +41,7 @@ int prefilter_build_async(const struct ruleset *rs,
  * left to PCRE2 alone. pf may be NULL (all zero). */
 struct prefilter_counts {
     size_t exact, prefiltered, direct, databases;
+    size_t rewritten;   /* of exact: their superset form (hsform.h) */
 };
 void prefilter_counts(const struct prefilter *pf, struct prefilter_counts *out);
 

@@ -16,6 +16,7 @@
 #include "raqib/learn.h"
 #include "raqib/lint.h"
 #include "raqib/normalize.h"
+#include "raqib/prefilter.h"
 #include "raqib/rules.h"
 
 #define DEFAULT_RULES "rules"
@@ -24,7 +25,7 @@
 static const char usage[] =
     "usage: raqib fold [--view VIEW] < text\n"
     "       raqib rules lint [--strict] [DIR]\n"
-    "       raqib rules test [--json] [--quiet] [--diff OTHER] [DIR] < comments.jsonl\n"
+    "       raqib rules test [--json] [--quiet] [--diff OTHER] [--hyperscan [--hs-cache D]] [DIR] < comments.jsonl\n"
     "       raqib rules train [--positive L,…] [--negative L,…] [--field F] [--min-count N]\n"
     "                         [--char-ngrams] [--add] MODEL < labeled.jsonl\n"
     "       raqib rules train --redis URL --site S [--include-automatic] [options] MODEL\n"
@@ -375,10 +376,14 @@ static void tally_free(struct tally *t)
 static int cmd_test(int argc, char **argv)
 {
     const char *dir = DEFAULT_RULES, *other = NULL;
-    int as_json = 0, quiet = 0, ndirs = 0;
+    int as_json = 0, quiet = 0, ndirs = 0, hyperscan = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             as_json = 1;
+        else if (strcmp(argv[i], "--hyperscan") == 0)
+            hyperscan = 1;
+        else if (strcmp(argv[i], "--hs-cache") == 0 && i + 1 < argc)
+            prefilter_set_cache_dir(argv[++i]), hyperscan = 1;
         else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
             quiet = 1;
         else if (strcmp(argv[i], "--diff") == 0 && i + 1 < argc)
@@ -400,6 +405,11 @@ static int cmd_test(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         ruleset_release(rs);
         return 1;
+    }
+    if (hyperscan) {   /* a build that gives up leaves PCRE2 alone: the same verdicts */
+        ruleset_prefilter_wait(rs, 3600);
+        if (rs2)
+            ruleset_prefilter_wait(rs2, 3600);
     }
     struct tally t, t2;
     char *line = NULL;

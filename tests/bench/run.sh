@@ -2,7 +2,9 @@
 # run.sh BUILD — `make bench`: raqibd against a bare evhttp server and rspamd.
 #
 # Starts its own redis-server (AOF, everysec) and raqibd on free loopback
-# ports, with rule sets of 10, 1,000 and 10,000 generated rules
+# ports, first with the shipped rules/ (one worker, then one per core:
+# what users run, and the ratio to the generated sets), then with rule sets
+# of 10, 1,000 and 10,000 generated rules
 # (engine_bench gen), drives them with wrk (post.lua: a distinct e-mail and
 # text on every request; raqibd runs with --flood_seconds 0) and prints one
 # table: req/s, p50 and p99 for /v1/comments and /v1/check, keep-alive and
@@ -127,39 +129,49 @@ bare_run() {
 bare_run bare               # libevent's defaults: the floor the targets are set against
 bare_run bare_cl changelist # the same with the epoll changelist raqibd's workers use
 
-# ---- raqibd at each rule count ----------------------------------------------
+# ---- raqibd ------------------------------------------------------------------
 HS_NOTE="Hyperscan: not in this build"
+declare -A HSN RSS   # per rule set: the Hyperscan line, RSS in KB once loaded and warm
 RSS10K=""; IDLE_CONN=""
-for n in $RULE_COUNTS; do
-    mkdir -p "$T/r$n"
-    "$T/engine_bench" gen "$n" "$T/r$n"
-    note "raqibd with $n rules"
+# raqibd_run NAME RULES THREADS [short]: R[*_NAME] for both endpoints,
+# keep-alive and close (and, unless short, half of peak); the last rule set
+# also measures memory per idle connection. With more than one thread the
+# server is not pinned (it shares the cores with wrk, as it would a box).
+raqibd_run() {
+    local name=$1 rules=$2 threads=$3 short=${4:-}
+    note "raqibd: $name ($rules, --threads $threads)"
     PORT=$(free_port)
-    $SRV "$BUILD/raqibd" --listen "127.0.0.1:$PORT" --rules "$T/r$n" --threads 1 --flood_seconds 0 \
-        --redis "redis://127.0.0.1:$RPORT/0" --spool "$T/spool$n" 2>"$T/raqibd$n.log" &
+    local srv=$SRV
+    [ "$threads" -gt 1 ] && srv=""
+    $srv "$BUILD/raqibd" --listen "127.0.0.1:$PORT" --rules "$rules" --threads "$threads" --flood_seconds 0 \
+        --redis "redis://127.0.0.1:$RPORT/0" --spool "$T/spool$name" 2>"$T/raqibd$name.log" &
     PID=$!
     PIDS+=($PID)
     wait_port "$PORT"
     if [ -n "$HS_LIBS" ]; then   # wait for the background Hyperscan build
         for _ in $(seq 1 1800); do
-            grep -q -E 'Hyperscan ready|PCRE2 runs every' "$T/raqibd$n.log" && break
+            grep -q -E 'Hyperscan ready|PCRE2 runs every' "$T/raqibd$name.log" && break
             sleep 0.5
         done
-        HS_NOTE=$(grep -o -E 'Hyperscan ready.*' "$T/raqibd$n.log" | head -1)
+        HSN[$name]=$(grep -o -E 'Hyperscan ready.*' "$T/raqibd$name.log" | head -1)
+        HS_NOTE=${HSN[$name]}
         note "$HS_NOTE"
     fi
     warm_up "$PORT"
+    RSS[$name]=$(rss_kb "$PID")
     # /v1/check first: it never touches Redis, so Redis's own work after
     # the /v1/comments runs (AOF fsync and rewrite) cannot weigh on it.
-    R[check_ka_$n]=$(run_wrk "$PORT" /v1/check 0 "$CONNS")
-    R[check_close_$n]=$(run_wrk "$PORT" /v1/check 1 "$CONNS")
-    R[comments_ka_$n]=$(run_wrk "$PORT" /v1/comments 0 "$CONNS")
-    R[comments_close_$n]=$(run_wrk "$PORT" /v1/comments 1 "$CONNS")
-    # Half of the keep-alive peak, paced: each of CONNS connections waits
-    # CONNS * 1000 / (peak / 2) ms between requests.
-    half_delay=$(awk -v c="$CONNS" -v p="$(first comments_ka_$n)" 'BEGIN { if (p > 0) printf "%d", c * 1000 / (p / 2); else print 0 }')
-    R[comments_half_$n]=$(run_wrk "$PORT" /v1/comments 0 "$CONNS" "$half_delay")
-    if [ "$n" = "$(echo $RULE_COUNTS | awk '{ print $NF }')" ]; then
+    R[check_ka_$name]=$(run_wrk "$PORT" /v1/check 0 "$CONNS")
+    R[check_close_$name]=$(run_wrk "$PORT" /v1/check 1 "$CONNS")
+    R[comments_ka_$name]=$(run_wrk "$PORT" /v1/comments 0 "$CONNS")
+    R[comments_close_$name]=$(run_wrk "$PORT" /v1/comments 1 "$CONNS")
+    if [ -z "$short" ]; then
+        # Half of the keep-alive peak, paced: each of CONNS connections waits
+        # CONNS * 1000 / (peak / 2) ms between requests.
+        half_delay=$(awk -v c="$CONNS" -v p="$(first comments_ka_$name)" 'BEGIN { if (p > 0) printf "%d", c * 1000 / (p / 2); else print 0 }')
+        R[comments_half_$name]=$(run_wrk "$PORT" /v1/comments 0 "$CONNS" "$half_delay")
+    fi
+    if [ "$name" = "$(echo $RULE_COUNTS | awk '{ print $NF }')" ]; then
         RSS10K=$(rss_kb "$PID")
         IDLE_CONN=$(perl -MIO::Socket::INET -e '
             my ($port, $pid) = @ARGV; my @s;
@@ -172,9 +184,21 @@ for n in $RULE_COUNTS; do
             for my $c (@s) { my $buf; sysread $c, $buf, 4096 }
             select undef, undef, undef, 0.5;
             printf "%.1f", (rss() - $before) * 1024 / 1000;' "$PORT" "$PID")
-        RSS_RULES=$n
+        RSS_RULES=$name
     fi
     kill "$PID"; wait "$PID" 2>/dev/null || true
+}
+
+# The rules users run first (rules/: several views, word lists, two
+# learned models), one worker then one per core; then the generated sets.
+NCPU=$(nproc)
+SHIPPED_RULES=$(cat rules/*.rules | grep -c '^rule ')
+raqibd_run shipped "$ROOT/rules" 1
+[ "$NCPU" -gt 1 ] && raqibd_run shipped_mt "$ROOT/rules" "$NCPU" short
+for n in $RULE_COUNTS; do
+    mkdir -p "$T/r$n"
+    "$T/engine_bench" gen "$n" "$T/r$n"
+    raqibd_run "$n" "$T/r$n" 1
 done
 
 # ---- Redis Cluster: /v1/comments past one Redis core ---------------------------
@@ -240,6 +264,9 @@ fi
 # ---- the engine alone -------------------------------------------------------
 declare -A E
 ENGINE_MAX=${BENCH_ENGINE_MAX:-1000}
+note "engine micro-benchmark, shipped rules"
+out=$(ENGINE_BENCH_HS_CACHE="$ROOT/var/hs-cache" $SRV "$T/engine_bench" hyperscan "$ROOT/rules" 2 2>/dev/null)
+E[hs_shipped]=$(sed -n 's/^hyperscan_per_s=//p' <<<"$out")
 for n in $RULE_COUNTS; do
     if [ "$n" -gt "$ENGINE_MAX" ]; then
         note "engine micro-benchmark, $n rules: skipped (its Hyperscan build takes minutes; BENCH_ENGINE_MAX=$n runs it)"
@@ -267,6 +294,17 @@ show "bare evhttp 202, keep-alive" bare_ka
 show "bare evhttp 202, Connection: close" bare_close
 show "bare evhttp 202 + changelist, keep-alive" bare_cl_ka
 show "bare evhttp 202 + changelist, close" bare_cl_close
+show "POST /v1/check, shipped rules, keep-alive" check_ka_shipped
+show "POST /v1/check, shipped rules, close" check_close_shipped
+show "POST /v1/comments, shipped rules, keep-alive" comments_ka_shipped
+show "POST /v1/comments, shipped rules, close" comments_close_shipped
+show "POST /v1/comments, shipped, half of peak" comments_half_shipped
+if [ -n "${R[check_ka_shipped_mt]:-}" ]; then
+    show "POST /v1/check, shipped, $NCPU workers, k-a" check_ka_shipped_mt
+    show "POST /v1/check, shipped, $NCPU workers, close" check_close_shipped_mt
+    show "POST /v1/comments, shipped, $NCPU workers, k-a" comments_ka_shipped_mt
+    show "POST /v1/comments, shipped, $NCPU workers, close" comments_close_shipped_mt
+fi
 for n in $RULE_COUNTS; do
     show "POST /v1/comments, $n rules, keep-alive" comments_ka_$n
     show "POST /v1/comments, $n rules, close" comments_close_$n
@@ -281,6 +319,13 @@ echo "$CLUSTER_NOTE"
 echo
 echo "ratios"
 mid=$(echo $RULE_COUNTS | awk '{ print $(NF > 1 ? 2 : 1) }')
+echo "  shipped rules ($SHIPPED_RULES) / bare, /v1/check keep-alive:    $(ratio "$(first check_ka_shipped)" "$(first bare_ka)")   (target >= 0.6)"
+echo "  shipped rules / bare, /v1/comments keep-alive:      $(ratio "$(first comments_ka_shipped)" "$(first bare_ka)")   (target >= 0.4)"
+echo "  cost of shipped rules / $mid generated, /v1/check:  $(ratio "$(first check_ka_$mid)" "$(first check_ka_shipped)")   (target <= 2)"
+echo "  cost of shipped rules / $mid generated, /v1/comments: $(ratio "$(first comments_ka_$mid)" "$(first comments_ka_shipped)")"
+if [ -n "${R[check_ka_shipped_mt]:-}" ]; then
+    echo "  shipped, $NCPU workers / 1, /v1/check keep-alive:  $(ratio "$(first check_ka_shipped_mt)" "$(first check_ka_shipped)")   (wrk shares the cores)"
+fi
 lo=$(echo $RULE_COUNTS | awk '{ print $1 }'); hi=$(echo $RULE_COUNTS | awk '{ print $NF }')
 for n in $RULE_COUNTS; do
     echo "  /v1/check, $n rules / bare (keep-alive):       $(ratio "$(first check_ka_$n)" "$(first bare_ka)")   (target >= 0.7)"
@@ -299,6 +344,7 @@ echo "  cost of $hi rules / $lo rules, /v1/comments:  $(ratio "$(first comments_
 echo "  cost of $hi rules / $lo rules, /v1/check:     $(ratio "$(first check_ka_$lo)" "$(first check_ka_$hi)")"
 echo
 row "rule engine alone (one core)" "HS c/s" "PCRE2 c/s" "HS load s"
+row "  shipped rules ($SHIPPED_RULES)" "${E[hs_shipped]:-?}" "-" "-"
 for n in $RULE_COUNTS; do
     row "  $n rules" "${E[hs_$n]:-skipped}" "${E[pcre_$n]:-skipped}" "${E[load_$n]:-skipped}"
 done
@@ -306,6 +352,10 @@ echo "fold (norm_text_build, every view of the comment, flags counted): ${E[fold
 echo "fold (the norm view alone, as the bench rules read it): ${E[fold_norm]:-?} MB/s"
 echo "learned model (rules/models/spam.model) scoring the folded comment: ${E[learned]:-?} comments/s"
 echo "memory: RSS with $RSS_RULES rules ${RSS10K:-?} KB; ${IDLE_CONN:-?} bytes per idle keep-alive connection (1,000 opened)"
+echo -n "memory: RSS once loaded and warm (one worker), KB:"
+for n in shipped $RULE_COUNTS; do echo -n " $n ${RSS[$n]:-?};"; done
+echo
+echo "Hyperscan, shipped rules: ${HSN[shipped]:-not in this build}"
 echo "redis: $(redis-cli -p "$RPORT" info commandstats | tr -d '\r' | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),usec=[0-9]*,usec_per_call=\([0-9.]*\).*/EVALSHA (the submit script) \1 calls, \2 µs per call (wall time in Redis, which shares CPU 1 with wrk)/p')"
 echo "half of peak: each of the $CONNS connections paced (post.lua delay) to offer half the keep-alive req/s"
 echo "  (wrk counts latency from the send, so these p99s are service times at that load)"
