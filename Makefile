@@ -64,7 +64,7 @@ UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps run stop test unit integration compat browser browser-deps sanitize bench verdicts clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build \
         install install-strip uninstall install-test image image-deps image-podman-deps image-test \
-        wordpress-deps wordpress-test
+        wordpress-deps wordpress-test print-pure-objs
 all: $(BUILD)/raqibd $(BUILD)/raqib
 
 $(BUILD)/obj/%.o: src/%.c
@@ -311,6 +311,10 @@ bench: deps all
 # Outside `make test`: the data is not part of the product. ~1-2 minutes.
 verdicts: all
 	tests/rules/verdicts.sh $(BUILD)
+
+# The pure modules' objects, for tests/bench/run.sh's engine_bench link.
+print-pure-objs:
+	@echo $(PURE_OBJS)
 
 clean:
 	rm -rf build

@@ -65,7 +65,8 @@ wait_port() {
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
 # ---- build the helpers ------------------------------------------------------
-PURE_OBJS=$(ls "$BUILD"/obj/*.o | grep -v -E '/(main|server|intake|reader|store|auth|queue|feed|webhook|rules_api|akismet|spool)\.o$')
+# the pure modules, as the Makefile lists them (server modules need libevent and hiredis)
+PURE_OBJS=$(make -s --no-print-directory BUILD="$BUILD" print-pure-objs)
 HS_LIBS=""
 nm "$BUILD/obj/prefilter.o" 2>/dev/null | grep -q hs_scan && HS_LIBS=$(pkg-config --libs libhs)
 cc -O2 -g -std=c11 -D_GNU_SOURCE -Iinclude tests/bench/engine_bench.c $PURE_OBJS \
