@@ -26,7 +26,7 @@
 #include "raqib/hsform.h"
 #include "raqib/log.h"
 #include "raqib/normalize.h"
-#include "raqib/rules.h"
+#include "raqib/rule_cond.h"
 
 #ifdef RAQIB_HAVE_HYPERSCAN
 #include <hs.h>
@@ -355,9 +355,9 @@ out:
 
 /* The gate of each rule: its first condition that is positive, reads one
  * named field (or flags) and sits in a database. */
-static int set_gates(struct prefilter *pf, const struct ruleset *rs)
+static int set_gates(struct prefilter *pf, const struct rule_table *t)
 {
-    size_t nrules = ruleset_size(rs);
+    size_t nrules = t->nrules;
     pf->nrules = nrules;
     pf->gate_rule = malloc((pf->nslots ? pf->nslots : 1) * sizeof *pf->gate_rule);
     pf->ungated = calloc((nrules + 63) / 64 + 1, sizeof *pf->ungated);
@@ -367,8 +367,8 @@ static int set_gates(struct prefilter *pf, const struct ruleset *rs)
         pf->gate_rule[s] = -1;
     unsigned char has_text[NFIELDS][VIEW_COUNT] = { { 0 } };
     for (size_t i = 0; i < nrules; i++) {
-        const struct rule_cond *c;
-        size_t n = ruleset_rule_conds(rs, i, &c);
+        const struct rule_cond *c = t->conds[i];
+        size_t n = t->nconds[i];
         long gate = -1;
         for (size_t k = 0; k < n && gate < 0; k++) {
             const struct pf_cond *pc = &pf->conds[pf->cond_base[i] + k];
@@ -391,12 +391,12 @@ static int set_gates(struct prefilter *pf, const struct ruleset *rs)
     return 0;
 }
 
-int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err, size_t errlen)
+int prefilter_build(const struct rule_table *t, struct prefilter **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (disabled())
         return 0;
-    size_t nrules = ruleset_size(rs), nflat = 0, nx = 0;
+    size_t nrules = t->nrules, nflat = 0, nx = 0;
     struct prefilter *pf = calloc(1, sizeof *pf);
     struct expr *xs = NULL;
     size_t *idx = NULL;
@@ -404,9 +404,8 @@ int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err,
     if (!pf || !(pf->cond_base = malloc((nrules + 1) * sizeof *pf->cond_base)))
         goto oom;
     for (size_t i = 0; i < nrules; i++) {
-        const struct rule_cond *c;
         pf->cond_base[i] = nflat;
-        nflat += ruleset_rule_conds(rs, i, &c);
+        nflat += t->nconds[i];
     }
     pf->cond_base[nrules] = nflat;
     if (!(pf->conds = malloc((nflat ? nflat : 1) * sizeof *pf->conds)) ||
@@ -414,8 +413,8 @@ int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err,
         goto oom;
     /* Slots and expressions. */
     for (size_t i = 0; i < nrules; i++) {
-        const struct rule_cond *c;
-        size_t n = ruleset_rule_conds(rs, i, &c);
+        const struct rule_cond *c = t->conds[i];
+        size_t n = t->nconds[i];
         for (size_t k = 0; k < n; k++) {
             struct pf_cond *pc = &pf->conds[pf->cond_base[i] + k];
             pc->slot = -1;
@@ -483,7 +482,7 @@ int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err,
     for (int f = 0; f < NFIELDS; f++)
         for (int v = 0; v < VIEW_COUNT; v++)
             pf->counts.databases += pf->db[f][v].db != NULL;
-    if (set_gates(pf, rs) < 0)
+    if (set_gates(pf, t) < 0)
         goto oom;
     for (size_t x = 0; x < nx; x++)
         free(xs[x].pattern);
@@ -510,7 +509,7 @@ oom:
 }
 
 struct async_build {
-    const struct ruleset *rs;
+    const struct rule_table *t;
     void (*done)(void *arg, struct prefilter *pf);
     void *arg;
 };
@@ -529,7 +528,7 @@ static void *build_thread(void *arg)
     char err[256];
     struct prefilter *pf = NULL;
     double t0 = seconds_now();
-    if (prefilter_build(job.rs, &pf, err, sizeof err) < 0)
+    if (prefilter_build(job.t, &pf, err, sizeof err) < 0)
         log_warn("Hyperscan: %s; PCRE2 runs every pattern", err);
     else if (pf)
         log_info("Hyperscan ready in %.1f s: %zu patterns exact (%zu of them in superset form), "
@@ -539,7 +538,7 @@ static void *build_thread(void *arg)
     return NULL;
 }
 
-int prefilter_build_async(const struct ruleset *rs,
+int prefilter_build_async(const struct rule_table *t,
                           void (*done)(void *arg, struct prefilter *pf), void *arg)
 {
     if (disabled()) {
@@ -548,16 +547,16 @@ int prefilter_build_async(const struct ruleset *rs,
     }
     struct async_build *job = malloc(sizeof *job);
     pthread_attr_t attr;
-    pthread_t t;
+    pthread_t thread;
     if (!job)
         return -1;
-    *job = (struct async_build){ rs, done, arg };
+    *job = (struct async_build){ t, done, arg };
     if (pthread_attr_init(&attr) != 0) {
         free(job);
         return -1;
     }
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&t, &attr, build_thread, job);
+    int rc = pthread_create(&thread, &attr, build_thread, job);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         free(job);
@@ -741,19 +740,19 @@ int prefilter_available(void) { return 0; }
 
 void prefilter_set_cache_dir(const char *dir) { (void)dir; }
 
-int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err, size_t errlen)
+int prefilter_build(const struct rule_table *t, struct prefilter **out, char *err, size_t errlen)
 {
-    (void)rs, (void)err, (void)errlen;
+    (void)t, (void)err, (void)errlen;
     *out = NULL;
     return 0;
 }
 
 void prefilter_free(struct prefilter *pf) { (void)pf; }
 
-int prefilter_build_async(const struct ruleset *rs,
+int prefilter_build_async(const struct rule_table *t,
                           void (*done)(void *arg, struct prefilter *pf), void *arg)
 {
-    (void)rs;
+    (void)t;
     done(arg, NULL);
     return 0;
 }

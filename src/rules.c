@@ -78,6 +78,8 @@ struct ruleset {
      * there is none. Either way the verdicts are the same. */
     _Atomic(struct prefilter *) pf;
     atomic_int pf_done;
+    /* What the prefilter is built from: every rule's conditions. */
+    struct rule_table table;
     /* Per comment field, the views (1u << enum norm_view) some condition
      * reads: the engine folds only those. */
     unsigned views[CF_COUNT];
@@ -573,6 +575,8 @@ static void ruleset_free(struct ruleset *rs)
     if (!rs)
         return;
     prefilter_free(atomic_load(&rs->pf));
+    free((void *)rs->table.conds);
+    free((void *)rs->table.nconds);
     for (size_t i = 0; i < rs->n; i++)
         rule_free(&rs->rules[i]);
     free(rs->rules);
@@ -1224,6 +1228,25 @@ static void prefilter_ready(void *arg, struct prefilter *pf)
     ruleset_release(rs);
 }
 
+/* The table of every rule's conditions the prefilter is built from (it
+ * reads conditions, never the ruleset). 0, or -1 when out of memory. */
+static int make_table(struct ruleset *rs)
+{
+    const struct rule_cond **conds = malloc((rs->n ? rs->n : 1) * sizeof *conds);
+    size_t *nconds = malloc((rs->n ? rs->n : 1) * sizeof *nconds);
+    if (!conds || !nconds) {
+        free(conds);
+        free(nconds);
+        return -1;
+    }
+    for (size_t i = 0; i < rs->n; i++) {
+        conds[i] = rs->rules[i].conds;
+        nconds[i] = rs->rules[i].nconds;
+    }
+    rs->table = (struct rule_table){ rs->n, conds, nconds };
+    return 0;
+}
+
 /* Record which views of which fields the conditions read (ruleset.views).
  * `any` reads every field; the flags pseudo-field needs the fold of content
  * and author with their counts (NORM_WANT_FLAGS); links read the raw bytes. */
@@ -1296,7 +1319,11 @@ struct ruleset *ruleset_load(const char *path, char *err, size_t errlen)
         goto fail;
     }
     note_views(rs);
-    if (prefilter_build_async(ruleset_retain(rs), prefilter_ready, rs) < 0) {
+    if (make_table(rs) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (prefilter_build_async(&rs->table, prefilter_ready, ruleset_retain(rs)) < 0) {
         ruleset_release(rs);  /* no thread: PCRE2 alone, as without Hyperscan */
         atomic_store(&rs->pf_done, 1);
     }

@@ -20,21 +20,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ruleset;
+struct rule_table;
 struct prefilter;   /* immutable once built; lives in the ruleset */
 
-/* Build the databases for rs (whose conditions must all be added). Returns 0
+/* Build the databases for a rule set's conditions (rule_cond.h). Returns 0
  * with *out set, or with *out NULL when there is nothing to build (no
  * Hyperscan, disabled, no patterns); -1 when out of memory, with err filled. */
-int prefilter_build(const struct ruleset *rs, struct prefilter **out, char *err, size_t errlen);
+int prefilter_build(const struct rule_table *t, struct prefilter **out, char *err, size_t errlen);
 void prefilter_free(struct prefilter *pf);
 
 /* Build in a detached background thread and hand the result (NULL when there
  * is nothing, or on failure, which is logged) to done(arg, pf), from that
  * thread. When there is nothing to build, done runs at once in the caller.
  * Returns 0 when done will run (or ran), -1 when no thread could be started
- * (done will not run). rs must stay alive until done runs. */
-int prefilter_build_async(const struct ruleset *rs,
+ * (done will not run). t, and the conditions it points to, must stay alive
+ * until done runs. */
+int prefilter_build_async(const struct rule_table *t,
                           void (*done)(void *arg, struct prefilter *pf), void *arg);
 
 /* How the patterns were placed: exact in a database, in prefilter mode, or

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "raqib/rule_cond.h"
+
 struct ruleset;
 struct learn_model;
 
@@ -52,35 +54,6 @@ long ruleset_find(const struct ruleset *rs, const char *name);
  * set: ruleset_approve_threshold then returns 0, else 1 and *out). */
 double ruleset_spam_threshold(const struct ruleset *rs);
 int ruleset_approve_threshold(const struct ruleset *rs, double *out);
-
-/* ---- For engine.c: how a rule is evaluated. ----
- *
- * A rule holds one or more conditions; it hits when every `match`, `words`
- * and `links` condition holds and no `unless` condition does. Conditions are
- * immutable and shared read-only between threads. */
-enum rule_cond_kind { RULE_COND_MATCH = 0, RULE_COND_WORDS, RULE_COND_LINKS, RULE_COND_LEARNED };
-enum rule_link_op { RULE_LINK_GE = 0, RULE_LINK_GT, RULE_LINK_EQ, RULE_LINK_LT, RULE_LINK_LE };
-
-#define RULE_FIELD_ANY   (-1)  /* every text field but ip, first hit reported */
-#define RULE_FIELD_FLAGS (-2)  /* the pseudo-field of signals, raw view only */
-
-struct pcre2_real_code_8;      /* pcre2_code with PCRE2_CODE_UNIT_WIDTH 8 */
-
-struct rule_cond {
-    enum rule_cond_kind kind;
-    int negate;                /* 1 for `unless`: the rule fails when it holds */
-    int field;                 /* enum comment_field, RULE_FIELD_ANY or _FLAGS */
-    int view;                  /* enum norm_view the pattern runs on */
-    const struct pcre2_real_code_8 *code;  /* MATCH and WORDS */
-    const char *pattern;       /* MATCH and WORDS: the pattern as compiled (folded for view) */
-    unsigned options;          /* MATCH and WORDS: PCRE2 options besides UTF and UCP (i, m, s, x) */
-    enum rule_link_op op;      /* LINKS: count OP n; LEARNED: score OP p */
-    long n;
-    const struct learn_model *model;  /* LEARNED: owned by the ruleset */
-    const char *model_file;    /* LEARNED: MODEL as written in the rule */
-    int site;                  /* LEARNED: 1 when the site's own decisions add to the model (`site`) */
-    double p;
-};
 
 /* The conditions of rule i (*out points into the ruleset); returns how many. */
 size_t ruleset_rule_conds(const struct ruleset *rs, size_t i, const struct rule_cond **out);
