@@ -34,6 +34,7 @@
 #include "raqib/intake.h"
 #include "raqib/learner.h"
 #include "raqib/live.h"
+#include "raqib/reputation.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/reader.h"
@@ -72,6 +73,7 @@ static struct {
     pthread_mutex_t rules_lock;
     struct ruleset *rules;
     struct live *live;
+    struct reputation *reputation;
 } server = { .rules_lock = PTHREAD_MUTEX_INITIALIZER };
 
 const struct config *server_config(void) { return server.cfg; }
@@ -79,6 +81,8 @@ const struct config *server_config(void) { return server.cfg; }
 struct store *request_store(const struct request_ctx *ctx) { return ctx->worker->store; }
 
 struct live *server_live(void) { return server.live; }
+
+struct reputation *server_reputation(void) { return server.reputation; }
 
 struct spool *request_spool(const struct request_ctx *ctx) { return ctx->worker->spool; }
 
@@ -640,7 +644,7 @@ static int worker_init(struct worker *w, int index, evutil_socket_t listener, ch
     if (!w->spool)
         goto fail;
     store_on_ready(w->store, spool_kick, w->spool);
-    if (index == 0 && !(w->learner = learner_start(w->base, w->store, server.live, cfg->learn_poll_ms)))
+    if (index == 0 && !(w->learner = learner_start(w->base, w->store, server.live, server.reputation, cfg->learn_poll_ms)))
         goto fail;
     if (index == 0 && cfg->webhook_url) {
         w->webhook = webhook_start(w->base, w->store, cfg, err, errlen);
@@ -767,8 +771,11 @@ int server_run(struct config *cfg, struct ruleset *rules)
         log_error("%s", err);
         goto out;
     }
-    if (!(server.live = live_new((size_t)cfg->learn_max_tokens)))
+    if (!(server.live = live_new((size_t)cfg->learn_max_tokens)) ||
+        !(server.reputation = reputation_new((size_t)cfg->reputation_max_authors)))
         goto out;
+    if (!cfg->author_key)
+        log_info("commenter reputation is off: set author_key to know returning commenters (docs/reputation.md)");
     server.nworkers = cfg->threads > 0 ? (int)cfg->threads : default_threads();
     server.workers = calloc((size_t)server.nworkers, sizeof *server.workers);
     server.main_base = event_base_new();
@@ -823,6 +830,8 @@ out:
     server_rules_swap(NULL);
     live_free(server.live);
     server.live = NULL;
+    reputation_free(server.reputation);
+    server.reputation = NULL;
     if (rc == 0)
         log_info("raqibd stopped cleanly");
     return rc;

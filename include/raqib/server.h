@@ -51,6 +51,9 @@ struct ruleset *server_rules_acquire(void);
  * to their models; NULL before server_run. */
 struct live *server_live(void);
 
+/* Every site's commenter records (reputation.h); NULL before server_run. */
+struct reputation *server_reputation(void);
+
 /* Replace the live ruleset (reload). Takes over rs. */
 void server_rules_swap(struct ruleset *rs);
 
