@@ -29,6 +29,7 @@
 #include <event2/util.h>
 
 #include "raqib/auth.h"
+#include "raqib/authors.h"
 #include "raqib/console.h"
 #include "raqib/engine.h"
 #include "raqib/intake.h"
@@ -436,6 +437,9 @@ static const struct route routes[] = {
     { EVHTTP_REQ_POST, "/v1/comments/{id}/decision", ROLE_MODERATE, queue_decide, "POST /v1/comments/{id}/decision" },
     { EVHTTP_REQ_POST, "/v1/decisions", ROLE_MODERATE, queue_decide_many, "POST /v1/decisions" },
     { EVHTTP_REQ_GET, "/v1/decisions", ROLE_SUBMIT, feed_list, "GET /v1/decisions" },
+    { EVHTTP_REQ_POST, "/v1/authors/decision", ROLE_MODERATE, authors_decide, "POST /v1/authors/decision" },
+    { EVHTTP_REQ_GET, "/v1/authors", ROLE_MODERATE, authors_list, "GET /v1/authors" },
+    { EVHTTP_REQ_DELETE, "/v1/authors", ROLE_ADMIN, authors_erase, "DELETE /v1/authors" },
     { EVHTTP_REQ_GET, "/v1/rules", ROLE_ADMIN, rules_api_list, "GET /v1/rules" },
     { EVHTTP_REQ_POST, "/v1/rules/reload", ROLE_ADMIN, rules_api_reload, "POST /v1/rules/reload" },
     { EVHTTP_REQ_POST, "/1.1/verify-key", ROLE_NONE, akismet_verify_key, "POST /1.1/verify-key" },
