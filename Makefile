@@ -1,4 +1,5 @@
-# Raqib — one plain Makefile: make, make run, make test, make bench, make clean.
+# Raqib — one plain Makefile: make, make run, make test, make bench, make clean,
+# make install / uninstall (GNU conventions), make image (the container).
 #
 # `make run` and `make test` install only the Debian packages that are
 # missing, build, and start a private redis-server, so a fresh clone needs
@@ -51,7 +52,8 @@ SERVER_LIBS = $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null) -lpthread
 
 # Modules that talk to the network or the event loop; everything else in
 # src/ is pure and may be linked into unit tests and the raqib CLI.
-SERVER_MODULES := main server intake reader store auth queue feed webhook rules_api akismet spool learner console authors
+SERVER_MODULES := main server intake reader store auth queue feed webhook rules_api akismet spool learner console \
+                  fleet sentinel authors
 ALL_SRCS    := $(wildcard src/*.c)
 SERVER_SRCS := $(patsubst %,src/%.c,$(SERVER_MODULES))
 PURE_SRCS   := $(filter-out $(SERVER_SRCS),$(ALL_SRCS))
@@ -60,7 +62,9 @@ SERVER_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter $(SERVER_SRCS),$(ALL
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run stop test unit integration compat browser browser-deps sanitize bench clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build
+.PHONY: all deps run stop test unit integration compat browser browser-deps sanitize bench clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build \
+        install install-strip uninstall install-test image image-deps image-podman-deps image-test \
+        wordpress-deps wordpress-test
 all: $(BUILD)/raqibd $(BUILD)/raqib
 
 $(BUILD)/obj/%.o: src/%.c
@@ -146,6 +150,19 @@ compat: all
 	  RAQIB_WITH_HYPERSCAN=$(if $(CFLAGS_HS),1,0) \
 	  prove -I tests/integration/lib tests/compat/
 
+# The WordPress plugin (integrations/wordpress/) against Debian's WordPress
+# and its unchanged Akismet plugin: tests/wordpress/ starts a throwaway
+# MariaDB and `php -S` under a temporary folder (nothing written elsewhere).
+# 11-30 s on 2 busy cores; run once by `make test`, not again under ASan.
+WP_PKGS := wordpress php-cli php-mysql mariadb-server mariadb-client gettext
+
+wordpress-deps:
+	$(call install_missing,$(WP_PKGS))
+
+wordpress-test: wordpress-deps all
+	RAQIBD=$(abspath $(BUILD))/raqibd RAQIB=$(abspath $(BUILD))/raqib RULES=$(CURDIR)/rules \
+	  prove -I tests/integration/lib tests/wordpress/
+
 browser-deps:
 	$(call install_missing,$(BROWSER_PKGS))
 	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
@@ -157,11 +174,84 @@ browser: browser-deps all
 	RAQIBD=$(abspath $(BUILD))/raqibd RAQIB=$(abspath $(BUILD))/raqib RULES=$(CURDIR)/rules \
 	  BROWSER_OUT=$(abspath $(BUILD))/browser prove -I tests/integration/lib tests/browser/
 
-# The whole suite, then again under AddressSanitizer + UBSan in build/asan.
+# The whole suite, then again under AddressSanitizer + UBSan in build/asan;
+# the install layout and the container image once each.
 test: deps
-	@$(MAKE) --no-print-directory all unit integration compat browser
+	@$(MAKE) --no-print-directory all unit integration compat browser wordpress-test
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit integration
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory install-test
+	@$(MAKE) --no-print-directory image-test
+
+# --- make install / uninstall: GNU conventions (PREFIX or prefix, DESTDIR,
+# bindir, sysconfdir, docdir, systemdunitdir). The rules go to
+# $(sysconfdir)/raqib/rules, the example config to $(sysconfdir)/raqib (0600;
+# an existing raqibd.conf is never overwritten), the systemd unit with this
+# install's paths filled in. docs/deployment.md.
+PREFIX      ?= /usr/local
+prefix      ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+bindir      ?= $(exec_prefix)/bin
+datarootdir ?= $(prefix)/share
+docdir      ?= $(datarootdir)/doc/raqib
+sysconfdir  ?= $(if $(filter /usr,$(prefix)),/etc,$(prefix)/etc)
+systemdunitdir ?= $(prefix)/lib/systemd/system
+INSTALL     ?= install
+INSTALL_PROGRAM ?= $(INSTALL) -m 755
+RAQIB_ETC   := $(DESTDIR)$(sysconfdir)/raqib
+SUBST_PATHS := sed -e 's|@BINDIR@|$(bindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' -e 's|@DOCDIR@|$(docdir)|g'
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(RAQIB_ETC)/rules $(DESTDIR)$(systemdunitdir) $(DESTDIR)$(docdir)
+	$(INSTALL_PROGRAM) $(BUILD)/raqibd $(BUILD)/raqib $(DESTDIR)$(bindir)/
+	cd rules && find . -type d -exec $(INSTALL) -d -m 755 '$(RAQIB_ETC)/rules/{}' ';' \
+	  && find . -type f -exec $(INSTALL) -m 644 '{}' '$(RAQIB_ETC)/rules/{}' ';'
+	$(SUBST_PATHS) dist/raqibd.conf.example > $(BUILD)/raqibd.conf.example
+	$(INSTALL) -m 600 $(BUILD)/raqibd.conf.example $(RAQIB_ETC)/raqibd.conf.example
+	[ -e $(RAQIB_ETC)/raqibd.conf ] || $(INSTALL) -m 600 $(BUILD)/raqibd.conf.example $(RAQIB_ETC)/raqibd.conf
+	$(SUBST_PATHS) dist/raqibd.service.in > $(BUILD)/raqibd.service
+	$(INSTALL) -m 644 $(BUILD)/raqibd.service $(DESTDIR)$(systemdunitdir)/raqibd.service
+	$(INSTALL) -m 644 README.md docs/*.md $(DESTDIR)$(docdir)/
+
+install-strip:
+	@$(MAKE) --no-print-directory INSTALL_PROGRAM='$(INSTALL) -m 755 -s' install
+
+# Removes what install laid out; a raqibd.conf that differs from the example
+# (the operator's) and rule files that are not ours stay.
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/raqibd $(DESTDIR)$(bindir)/raqib $(DESTDIR)$(systemdunitdir)/raqibd.service
+	cd rules && find . -type f -exec rm -f '$(RAQIB_ETC)/rules/{}' ';'
+	if cmp -s $(RAQIB_ETC)/raqibd.conf $(RAQIB_ETC)/raqibd.conf.example; then rm -f $(RAQIB_ETC)/raqibd.conf; \
+	elif [ -e $(RAQIB_ETC)/raqibd.conf ]; then echo "kept $(RAQIB_ETC)/raqibd.conf (changed since install)"; fi
+	rm -f $(RAQIB_ETC)/raqibd.conf.example
+	cd docs && for f in *.md; do rm -f "$(DESTDIR)$(docdir)/$$f"; done; rm -f $(DESTDIR)$(docdir)/README.md
+	-[ -d $(RAQIB_ETC) ] && find $(RAQIB_ETC) -depth -type d -empty -delete
+	-rmdir $(DESTDIR)$(docdir) 2>/dev/null
+
+# Installs into a temporary DESTDIR, checks the tree and the unit
+# (systemd-analyze verify where it exists), uninstalls.
+install-test: all
+	BUILD=$(BUILD) prove tests/install/
+
+# --- The container image: docker when an engine answers, else podman (its
+# packages installed when missing), base image from debootstrap cached in
+# ./var/image (docker/image.sh, docs/deployment.md).
+IMAGE_PKGS := podman buildah debootstrap runc
+
+image-deps:
+	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then :; \
+	else $(MAKE) --no-print-directory image-podman-deps; fi
+
+image-podman-deps:
+	$(call install_missing,$(IMAGE_PKGS))
+
+image: image-deps
+	docker/image.sh
+
+# Builds the image, runs it beside a private redis-server, submits and reads
+# back a comment, stops it with SIGTERM and wants exit 0 (tests/image/).
+image-test: image
+	prove -I tests/integration/lib tests/image/
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) over the pure modules, built with
 # clang and ASan + UBSan in build/fuzz. Seeds in tests/fuzz/corpus/TARGET/;

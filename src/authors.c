@@ -18,7 +18,7 @@
 #include "raqib/id.h"
 #include "raqib/learner.h"
 #include "raqib/log.h"
-#include "raqib/reader.h"
+#include "raqib/feed.h"
 #include "raqib/reputation.h"
 #include "raqib/server.h"
 #include "raqib/store.h"
@@ -126,7 +126,7 @@ static json_t *record_json(const redisReply *r)
                           "rejected", count_json(f[1]), "spam", count_json(f[2]));
     char when[64];
     if (f[3]->type == REDIS_REPLY_STRING)
-        reader_format_time(f[3]->str, when, sizeof when);
+        feed_format_time(f[3]->str, when, sizeof when);
     json_object_set_new(o, "last_decided_at", f[3]->type == REDIS_REPLY_STRING ? json_string(when) : json_null());
     json_object_set_new(o, "mark", f[4]->type == REDIS_REPLY_STRING ? json_string(f[4]->str) : json_null());
     json_t *m = r->element[2]->type == REDIS_REPLY_STRING && r->element[2]->len
@@ -135,7 +135,7 @@ static json_t *record_json(const redisReply *r)
         json_t *at = json_object_get(m, "at");
         char ms[32];
         snprintf(ms, sizeof ms, "%lld", (long long)json_number_value(at));
-        reader_format_time(ms, when, sizeof when);
+        feed_format_time(ms, when, sizeof when);
         json_object_set_new(m, "at", json_string(when));
         json_object_set_new(o, "marked", m);
     } else {

@@ -2,8 +2,8 @@
  *
  * The table below is the single place a directive exists: its type, where it
  * lands in struct config, its default, its limits and its help line. File
- * lines, command-line flags and `raqibd --help` are all read off it, in the
- * manner of pgbouncer's parameter table. */
+ * lines, RAQIB_* environment variables, command-line flags and `raqibd --help`
+ * are all read off it, in the manner of pgbouncer's parameter table. */
 #include "raqib/config.h"
 
 #include <arpa/inet.h>
@@ -31,7 +31,7 @@ struct directive {
 #define OFF(f) offsetof(struct config, f)
 static const struct directive directives[] = {
     { "listen", D_STR, OFF(listen), "127.0.0.1:8080", 0, 0, "address and port to listen on" },
-    { "redis", D_STR, OFF(redis), "redis://127.0.0.1:6379/0", 0, 0, "the store: redis://[:password@]host[:port][/db]" },
+    { "redis", D_STR, OFF(redis), "redis://127.0.0.1:6379/0", 0, 0, "the store: redis://[:password@]host[:port][/db], redis-sentinel://[:pw@]h:p[,h:p...][/db]#master or redis-cluster://[:pw@]h:p[,h:p...]" },
     { "rules", D_STR, OFF(rules), "./rules", 0, 0, "rule folder (every *.rules file) or one file" },
     { "token", D_TOKEN, 0, NULL, 0, 0, "ROLE NAME SECRET (submit|moderate|admin); repeatable; none = development mode" },
     { "threads", D_INT, OFF(threads), "0", 0, 256, "worker threads (0 = one per core)" },
@@ -52,6 +52,7 @@ static const struct directive directives[] = {
     { "spam_ttl", D_INT, OFF(spam_ttl), "2592000", 60, 10L * 365 * 86400, "seconds spam is kept for audit" },
     { "shutdown_timeout", D_INT, OFF(shutdown_timeout), "10", 0, 3600, "seconds SIGTERM waits for in-flight requests" },
     { "log_level", D_STR, OFF(log_level), "info", 0, 0, "debug, info, warn or error" },
+    { "log_format", D_STR, OFF(log_format), "text", 0, 0, "text, or json (one JSON object a line, for Loki or ELK)" },
     { "max_deliveries", D_INT, OFF(max_deliveries), "5", 1, 1000, "claims of one item before it goes to the dead-letter stream" },
     { "learn_max_tokens", D_INT, OFF(learn_max_tokens), "300000", 1000, 100000000, "tokens one site's learned counts of one model may hold in memory (16 bytes each, about twice that with the table's room)" },
     { "learn_poll_ms", D_INT, OFF(learn_poll_ms), "500", 50, 60000, "milliseconds between reads of the sites' learn logs (how soon a decision made on another daemon counts here)" },
@@ -70,6 +71,15 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+/* "log_level" -> "RAQIB_LOG_LEVEL": the variable that carries a directive. */
+static void env_name(const char *directive, char *out, size_t outlen)
+{
+    size_t n = (size_t)snprintf(out, outlen, "RAQIB_");
+    for (const char *p = directive; *p && n + 1 < outlen; p++)
+        out[n++] = (char)toupper((unsigned char)*p);
+    out[n < outlen ? n : outlen - 1] = '\0';
 }
 
 static const struct directive *find_directive(const char *name)
@@ -297,11 +307,57 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
     return rc;
 }
 
+/* Apply one variable's value: a repeatable directive takes several values
+ * separated by ';' or newlines, any other takes the whole value. */
+static int env_apply(struct config *cfg, const struct directive *d, const char *var, const char *value, char *err,
+                     size_t errlen)
+{
+    char msg[512];
+    if (d->type == D_STR || d->type == D_INT) {
+        if (config_set(cfg, d->name, value, msg, sizeof msg) < 0) {
+            seterr(err, errlen, "%s: %s", var, msg);
+            return -1;
+        }
+        return 0;
+    }
+    char *copy = strdup(value);
+    if (!copy) {
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ";\n", &save); item && rc == 0; item = strtok_r(NULL, ";\n", &save)) {
+        item = trim(item);
+        if (*item && config_set(cfg, d->name, item, msg, sizeof msg) < 0) {
+            seterr(err, errlen, "%s: %s", var, msg);
+            rc = -1;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+int config_load_env(struct config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < NDIRECTIVES; i++) {
+        char var[64];
+        env_name(directives[i].name, var, sizeof var);
+        const char *value = getenv(var);
+        if (value && env_apply(cfg, &directives[i], var, value, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 void config_usage(FILE *out)
 {
-    fprintf(out, "usage: raqibd [--config FILE] [--DIRECTIVE VALUE ...]\n\n"
-                 "Every directive may be a line 'DIRECTIVE VALUE' of the config file or a flag;\n"
-                 "flags win over the file.\n\n");
+    fprintf(out, "usage: raqibd [--config FILE] [--DIRECTIVE VALUE ...] [--healthcheck]\n\n"
+                 "Every directive may be a line 'DIRECTIVE VALUE' of the config file, an\n"
+                 "environment variable RAQIB_DIRECTIVE (upper case; repeatable ones take values\n"
+                 "separated by ';') or a flag: the environment wins over the file, flags over both.\n"
+                 "--healthcheck: read the same configuration, ask the running daemon's /readyz,\n"
+                 "exit 0 when it answers 200 (for container HEALTHCHECKs).\n\n");
     for (size_t i = 0; i < NDIRECTIVES; i++)
         fprintf(out, "  --%-18s %s%s%s%s\n", directives[i].name, directives[i].help,
                 directives[i].def ? " [default: " : "", directives[i].def ? directives[i].def : "",
@@ -330,6 +386,9 @@ int config_parse_args(struct config *cfg, int argc, char **argv, char *err, size
                 return -1;
         }
     }
+    cfg->ntokens_file = cfg->ntokens;
+    if (config_load_env(cfg, err, errlen) < 0)
+        return -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) {
@@ -387,17 +446,65 @@ int config_split_listen(const char *listen, char *host, size_t hostlen, int *por
     return 0;
 }
 
+/* One "host[:port]" of a URL's node list into n; default_port when none. */
+static int parse_node(const char *p, size_t len, int default_port, struct redis_node *n)
+{
+    if (len == 0 || len >= sizeof n->host)
+        return -1;
+    char hp[256];
+    memcpy(hp, p, len);
+    hp[len] = '\0';
+    n->port = default_port;
+    char *colon = strrchr(hp, ':');
+    if (colon && !strchr(hp, ']')) {
+        long port;
+        *colon = '\0';
+        if (colon == hp || parse_long(colon + 1, 1, 65535, &port) < 0)
+            return -1;
+        n->port = (int)port;
+    }
+    memcpy(n->host, hp, strlen(hp) + 1);
+    return 0;
+}
+
+/* The scheme decides the mode; -1 on an unknown one. */
+static int url_scheme(const char *url, struct redis_target *out, const char **rest)
+{
+    static const struct { const char *prefix; enum redis_mode mode; } schemes[] = {
+        { "redis://", REDIS_DIRECT }, { "redis-sentinel://", REDIS_SENTINEL }, { "redis-cluster://", REDIS_CLUSTER } };
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        size_t n = strlen(schemes[i].prefix);
+        if (strncmp(url, schemes[i].prefix, n) == 0) {
+            out->mode = schemes[i].mode;
+            *rest = url + n;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 int config_parse_redis_url(const char *url, struct redis_target *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->port = 6379;
-    const char *p = url;
-    if (strncmp(p, "redis://", 8) != 0) {
-        seterr(err, errlen, "redis URL '%s' must start with redis://", url);
+    const char *p;
+    if (url_scheme(url, out, &p) < 0) {
+        seterr(err, errlen, "redis URL '%s' must start with redis://, redis-sentinel:// or redis-cluster://", url);
         return -1;
     }
-    p += 8;
-    const char *at = strrchr(p, '@');
+    const char *hash = strchr(p, '#');
+    if (out->mode == REDIS_SENTINEL) {
+        if (!hash || !hash[1] || strlen(hash + 1) >= sizeof out->master) {
+            seterr(err, errlen, "redis URL '%s' must name the master after '#' (redis-sentinel://host:port#mymaster)", url);
+            return -1;
+        }
+        memcpy(out->master, hash + 1, strlen(hash + 1) + 1);
+    } else if (hash) {
+        seterr(err, errlen, "redis URL '%s': only redis-sentinel:// URLs take a '#master'", url);
+        return -1;
+    }
+    size_t len = hash ? (size_t)(hash - p) : strlen(p);
+    const char *at = memrchr(p, '@', len);
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
         const char *pw = colon ? colon + 1 : p;  /* user part ignored: Redis 5 style AUTH */
@@ -406,32 +513,50 @@ int config_parse_redis_url(const char *url, struct redis_target *out, char *err,
             return -1;
         }
         memcpy(out->password, pw, (size_t)(at - pw));
+        len -= (size_t)(at + 1 - p);
         p = at + 1;
     }
-    const char *slash = strchr(p, '/');
-    size_t hostport = slash ? (size_t)(slash - p) : strlen(p);
-    char hp[256];
-    if (hostport == 0 || hostport >= sizeof hp) {
-        seterr(err, errlen, "redis URL '%s' has no host", url);
-        return -1;
-    }
-    memcpy(hp, p, hostport);
-    hp[hostport] = '\0';
-    char *colon = strrchr(hp, ':');
-    if (colon && !strchr(hp, ']')) {
-        long port;
-        *colon = '\0';
-        if (parse_long(colon + 1, 1, 65535, &port) < 0) {
-            seterr(err, errlen, "redis URL '%s' has a bad port", url);
+    const char *slash = memchr(p, '/', len);
+    const char *end = slash ? slash : p + len;
+    int default_port = out->mode == REDIS_SENTINEL ? 26379 : 6379;
+    for (const char *n = p; n <= end && out->nnodes < REDIS_MAX_NODES;) {
+        const char *comma = memchr(n, ',', (size_t)(end - n));
+        const char *stop = comma ? comma : end;
+        if (parse_node(n, (size_t)(stop - n), default_port, &out->nodes[out->nnodes]) < 0) {
+            seterr(err, errlen, "redis URL '%s' has a bad host or port ('%.*s')", url, (int)(stop - n), n);
             return -1;
         }
-        out->port = (int)port;
+        out->nnodes++;
+        n = stop + 1;
+        if (!comma)
+            break;
+        if (out->nnodes == REDIS_MAX_NODES) {
+            seterr(err, errlen, "redis URL '%s' lists more than %d nodes", url, REDIS_MAX_NODES);
+            return -1;
+        }
     }
-    memcpy(out->host, hp, strlen(hp) + 1);
-    if (slash && slash[1]) {
+    if (out->mode == REDIS_DIRECT && out->nnodes > 1) {
+        seterr(err, errlen, "redis URL '%s': a list of nodes needs redis-sentinel:// or redis-cluster://", url);
+        return -1;
+    }
+    memcpy(out->host, out->nodes[0].host, sizeof out->host);
+    out->port = out->nodes[0].port;
+    if (slash && (size_t)(slash + 1 - p) < len) {
         long db;
-        if (parse_long(slash + 1, 0, 1000, &db) < 0) {
+        char num[16];
+        size_t dlen = len - (size_t)(slash + 1 - p);
+        if (dlen >= sizeof num) {
             seterr(err, errlen, "redis URL '%s' has a bad database number", url);
+            return -1;
+        }
+        memcpy(num, slash + 1, dlen);
+        num[dlen] = '\0';
+        if (parse_long(num, 0, 1000, &db) < 0) {
+            seterr(err, errlen, "redis URL '%s' has a bad database number", url);
+            return -1;
+        }
+        if (out->mode == REDIS_CLUSTER && db != 0) {
+            seterr(err, errlen, "redis URL '%s': a Redis Cluster has database 0 only", url);
             return -1;
         }
         out->db = (int)db;
@@ -477,8 +602,18 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
         seterr(err, errlen, "log_level '%s' is not debug, info, warn or error", cfg->log_level);
         return -1;
     }
+    enum log_format format;
+    if (log_format_parse(cfg->log_format, &format) < 0) {
+        seterr(err, errlen, "log_format '%s' is not text or json", cfg->log_format);
+        return -1;
+    }
     if (config_parse_redis_url(cfg->redis, &target, err, errlen) < 0)
         return -1;
+    if (target.mode == REDIS_CLUSTER) {   /* the URL parses; routing by slot is not built yet */
+        seterr(err, errlen, "redis '%s': redis-cluster:// is not supported yet; use redis:// or redis-sentinel://",
+               cfg->redis);
+        return -1;
+    }
     if (cfg->webhook_url && strncmp(cfg->webhook_url, "http://", 7) != 0 && strncmp(cfg->webhook_url, "https://", 8) != 0) {
         seterr(err, errlen, "webhook_url '%s' must be an http:// or https:// URL", cfg->webhook_url);
         return -1;

@@ -5,7 +5,7 @@
  * then counts as "no match" on every comment shaped like the attack),
  * escapes for characters the rule's view has already removed, alternatives
  * too short for the space-less squash view, list entries the fold
- * rewrites, and learned models that have seen too few comments. It re-reads
+ * rewrites, short entries of a `clitics` list, and learned models that have seen too few comments. It re-reads
  * the files for the pattern text and the line of every condition and pairs
  * them, in order, with the compiled conditions of the ruleset loaded from
  * the same path. Pure module. */
@@ -27,6 +27,7 @@
 #include "raqib/rules.h"
 
 #define SHORT_LITERAL 6
+#define CLITICS_SHORT 3         /* entries this short want no proclitics */
 #define LINT_MODEL_MIN_DOCS 50  /* comments of each kind a model wants */
 #define PROBE_BYTES 6000
 
@@ -228,9 +229,22 @@ static void check_model(struct lint *l, const struct rule_cond *c, const char *f
              "it says little before %d of each (raqib rules train)", pos, neg, LINT_MODEL_MIN_DOCS);
 }
 
-static void check_words(struct lint *l, const char *name, enum norm_view view)
+/* Letters (code points that are not spaces) of folded text. */
+static size_t letters_in(const char *s)
 {
-    if (view == VIEW_RAW)
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80 && !isspace((unsigned char)*s))
+            n++;
+    return n;
+}
+
+/* Each list entry the fold rewrites; with clitics, each entry of three
+ * letters or fewer: a proclitic in front of a short root makes another
+ * word of it (ب+كس is the بكس of ستار بكس, ف+خرا is فخرا, "proudly"). */
+static void check_words(struct lint *l, const char *name, enum norm_view view, int clitics)
+{
+    if (view == VIEW_RAW && !clitics)
         return;
     char path[4096];
     rules_words_path(l->dir, name, path, sizeof path);
@@ -254,9 +268,13 @@ static void check_words(struct lint *l, const char *name, enum norm_view view)
         if (!n)
             continue;
         size_t fl;
-        char *folded = norm_fold(s, n, view, &fl);
+        char *folded = view == VIEW_RAW ? strdup(s) : norm_fold(s, n, view, &fl);
         if (folded && strcmp(folded, s) != 0)
             warn(l, name, lineno, "entry '%s' is matched as '%s'", s, folded);
+        if (folded && clitics && letters_in(folded) <= CLITICS_SHORT)
+            warn(l, name, lineno, "entry '%s' is %zu letters: with clitics a proclitic before it makes "
+                 "other words of it (ب+كس is the بكس of ستار بكس); list its prefixed forms instead",
+                 s, letters_in(folded));
         free(folded);
     }
     free(line);
@@ -343,9 +361,9 @@ static int lint_file(struct lint *l, const char *path, const char *display)
         } else if (c->kind == RULE_COND_LEARNED) {
             check_model(l, c, display, lineno);
         } else if (c->kind == RULE_COND_WORDS) {
-            char *name = token(&rest);
+            char *name = token(&rest), *opt = name ? token(&rest) : NULL;
             if (name)
-                check_words(l, name, (enum norm_view)c->view);
+                check_words(l, name, (enum norm_view)c->view, opt && strcmp(opt, "clitics") == 0);
             probe(l, c, display, lineno);
         }
     }

@@ -21,6 +21,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "raqib/feed.h"
 #include "raqib/id.h"
 #include "raqib/learner.h"
 #include "raqib/log.h"
@@ -263,7 +264,7 @@ static void on_claimed(void *arg, const redisReply *r, const char *error)
             continue;
         json_t *item = item_from_reply(e->element[3], ctx->role);
         char until[64];
-        reader_format_time(e->element[2]->str, until, sizeof until);
+        feed_format_time(e->element[2]->str, until, sizeof until);
         json_object_set_new(item, "lease_until", json_string(until));
         json_object_set_new(item, "deliveries", json_integer(atoi(e->element[1]->str)));
         json_array_append_new(items, item);
@@ -750,20 +751,6 @@ void queue_decide_many(struct request_ctx *ctx)
 
 /* ---- GET /v1/decisions --------------------------------------------------- */
 
-void queue_feed_fields(json_t *obj, const struct redisReply *fields)
-{
-    for (size_t k = 0; obj && k + 1 < fields->elements; k += 2) {
-        const char *name = fields->element[k]->str, *value = fields->element[k + 1]->str;
-        if (strcmp(name, "decided_at") == 0) {
-            char when[64];
-            reader_format_time(value, when, sizeof when);
-            json_object_set_new(obj, name, json_string(when));
-        } else {
-            json_object_set_new(obj, name, json_stringn(value, fields->element[k + 1]->len));
-        }
-    }
-}
-
 static void on_feed(void *arg, const redisReply *r, const char *error)
 {
     struct request_ctx *ctx = arg;
@@ -778,7 +765,7 @@ static void on_feed(void *arg, const redisReply *r, const char *error)
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY)
             continue;
         json_t *d = json_object();
-        queue_feed_fields(d, e->element[1]);
+        feed_fields_json(d, e->element[1]);
         json_object_set_new(d, "cursor", json_string(e->element[0]->str));
         json_array_append_new(list, d);
         last = e->element[0]->str;

@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "raqib/authors.h"
+#include "raqib/feed.h"
 #include "raqib/id.h"
 #include "raqib/server.h"
 #include "raqib/store.h"
@@ -21,16 +21,6 @@ struct lookup {
     struct request_ctx *ctx;
     enum role role;
 };
-
-void reader_format_time(const char *ms, char *buf, unsigned long len)
-{
-    long long v = atoll(ms);
-    time_t secs = (time_t)(v / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%03lldZ", v % 1000);
-}
 
 static const char *value_of(const struct store_hash *h, const char *name, size_t *len)
 {
@@ -57,7 +47,7 @@ static void put_time(json_t *obj, const struct store_hash *h, const char *name)
     const char *v = value_of(h, name, NULL);
     char buf[64];
     if (v)
-        reader_format_time(v, buf, sizeof buf);
+        feed_format_time(v, buf, sizeof buf);
     json_object_set_new(obj, name, v ? json_string(buf) : json_null());
 }
 

@@ -15,6 +15,9 @@
  *     matches (e.g. `match /قرض/` … `unless /قرض حسن/`);
  *   - `words FIELD[:VIEW] FILE` takes a view too; in squash/skel (no spaces)
  *     phrases match anywhere, elsewhere as whole words;
+ *   - `words FIELD[:VIEW] FILE clitics` — a listed word also matches behind
+ *     the Arabic proclitics ال و ف ب ك ل and their combinations (بال، وال،
+ *     لل، فب …), still ending where the word ends (docs/rules.md);
  *   - fields `referrer` and `flags` (raw only: "honeypot too_fast
  *     tatweel_runs=3 …", see engine.c);
  *   - a later file's `threshold` overrides an earlier one; approve must stay
@@ -759,11 +762,54 @@ void rules_words_path(const char *dir, const char *name, char *buf, size_t len)
         snprintf(buf, len, "%s/%s", dir, name);
 }
 
+/* One Arabic letter (a string literal) folded for view into out (at most
+ * 8 bytes); raw keeps it as typed. 0, or -1 when the fold fails. */
+static int fold_letter(const char *letter, enum norm_view view, char out[9])
+{
+    if (view == VIEW_RAW) {
+        snprintf(out, 9, "%s", letter);
+        return 0;
+    }
+    size_t fl;
+    char *f = fold(letter, strlen(letter), view, &fl);
+    if (!f || fl == 0 || fl > 8) {
+        free(f);
+        return -1;
+    }
+    memcpy(out, f, fl + 1);
+    free(f);
+    return 0;
+}
+
+/* The optional proclitic group of a `clitics` list, its letters folded for
+ * view (rasm turns ب into ٮ and ف into ڡ): the article ال, the prepositions
+ * ب ك ل, and the conjunctions و ف in front of either — ال بال كال لل ب ك ل
+ * و ف وال فال وبال فكال ولل فلل وب ول فك … — as
+ * "(?:[وف]?(?:[بك]?ال|لل|[بكل])|[وف])?". لل is ل+ال with the alef
+ * dropped, as Arabic writes it. */
+static int add_proclitics(struct buf *b, enum norm_view view)
+{
+    static const char *letters[] = { "و", "ف", "ب", "ك", "ل", "ا" };
+    char f[6][9];
+    for (int i = 0; i < 6; i++)
+        if (fold_letter(letters[i], view, f[i]) < 0)
+            return -1;
+    const char *w = f[0], *fa = f[1], *ba = f[2], *ka = f[3], *la = f[4], *al = f[5];
+    char g[256];
+    int n = snprintf(g, sizeof g, "(?:[%s%s]?(?:[%s%s]?%s%s|%s%s|[%s%s%s])|[%s%s])?",
+                     w, fa, ba, ka, al, la, la, la, ba, ka, la, w, fa);
+    if (n < 0 || (size_t)n >= sizeof g)
+        return -1;
+    buf_add(b, g, (size_t)n);
+    return 0;
+}
+
 /* Build "(?<![\p{L}\p{N}])(?:a|b|…)(?![\p{L}\p{N}])" from a list file, each
- * phrase folded to view. squash and skel have no word boundaries, so there
- * the alternation stands alone. Returns a malloc'd pattern, or NULL with the
- * error set. */
-static char *words_pattern(struct parser *p, const char *name, enum norm_view view)
+ * phrase folded to view; with clitics the proclitic group goes between the
+ * left edge and the alternation, so a word still ends where it ended.
+ * squash and skel have no word boundaries, so there the alternation stands
+ * alone. Returns a malloc'd pattern, or NULL with the error set. */
+static char *words_pattern(struct parser *p, const char *name, enum norm_view view, int clitics)
 {
     char path[4096];
     rules_words_path(p->dir, name, path, sizeof path);
@@ -774,7 +820,11 @@ static char *words_pattern(struct parser *p, const char *name, enum norm_view vi
     }
     int bounded = !(view == VIEW_SQUASH || view == VIEW_SKEL);
     struct buf b = { 0 };
-    buf_add(&b, bounded ? "(?<![\\p{L}\\p{N}])(?:" : "(?:", bounded ? 20 : 3);
+    if (bounded)
+        buf_add(&b, "(?<![\\p{L}\\p{N}])", 17);
+    if (clitics && add_proclitics(&b, view) < 0)
+        b.oom = 1;
+    buf_add(&b, "(?:", 3);
     char *line = NULL;
     size_t cap = 0, count = 0;
     ssize_t got;
@@ -818,17 +868,22 @@ static char *words_pattern(struct parser *p, const char *name, enum norm_view vi
     return b.s;
 }
 
-/* `words` FIELD[:VIEW] FILE */
+/* `words` FIELD[:VIEW] FILE [clitics] */
 static int parse_words(struct parser *p, char *rest)
 {
     strip_comment(rest);
-    char *tok = next_token(&rest), *file = next_token(&rest);
+    char *tok = next_token(&rest), *file = next_token(&rest), *opt = next_token(&rest);
     struct rule_cond c = { .kind = RULE_COND_WORDS };
     if (!tok || !file || next_token(&rest))
-        return perr(p, "words needs a field and one list file");
+        return perr(p, "words needs a field, one list file and optionally clitics");
+    if (opt && strcmp(opt, "clitics") != 0)
+        return perr(p, "unknown words option '%s' (the only one is clitics)", opt);
     if (parse_field(p, tok, &c.field, &c.view) < 0)
         return -1;
-    char *pat = words_pattern(p, file, (enum norm_view)c.view);
+    if (opt && (c.view == VIEW_SQUASH || c.view == VIEW_SKEL))
+        return perr(p, "clitics needs word edges: the %s view has none (use norm, rasm or raw)",
+                    norm_view_name((enum norm_view)c.view));
+    char *pat = words_pattern(p, file, (enum norm_view)c.view, opt != NULL);
     if (!pat)
         return -1;
     pcre2_code *re = NULL;

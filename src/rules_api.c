@@ -27,11 +27,12 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "raqib/fleet.h"
+#include "raqib/feed.h"
 #include "raqib/learn.h"
 #include "raqib/live.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
-#include "raqib/reader.h"
 #include "raqib/rules.h"
 #include "raqib/server.h"
 #include "raqib/store.h"
@@ -82,6 +83,7 @@ void rules_api_reload(struct request_ctx *ctx)
     size_t n = ruleset_size(rs);
     server_rules_swap(rs);
     pthread_mutex_unlock(&reload_lock);
+    fleet_announce();   /* the other daemons of the service follow */
     log_info("rules reloaded from %s: %zu rules", path, n);
     http_reply_json(ctx, 200, json_pack("{s:s, s:I, s:s}", "status", "reloaded", "rules", (json_int_t)n,
                                         "path", path));
@@ -94,6 +96,19 @@ struct listing {
     json_t *body;      /* the answer being built */
     json_t *rules;     /* borrowed from body: the array of rule objects */
 };
+
+/* The service-wide rules version and whether this daemon followed the last
+ * reload another daemon announced (a broken set here is refused, and said). */
+static json_t *fleet_json(void)
+{
+    struct fleet_status fs;
+    fleet_status(&fs);
+    json_t *o = json_pack("{s:s, s:I}", "instance", fleet_instance_id(), "rules_version", (json_int_t)fs.version);
+    if (o && fs.reloaded)
+        json_object_set_new(o, "last_follow", fs.ok ? json_pack("{s:s}", "status", "reloaded")
+                                                    : json_pack("{s:s, s:s}", "status", "refused", "error", fs.error));
+    return o;
+}
 
 static json_t *number(double v)
 {
@@ -163,7 +178,7 @@ static json_t *learning_json(const char *site)
                                                 (json_int_t)st.models[i].tokens));
     char when[40], ms[32];
     snprintf(ms, sizeof ms, "%lld", st.last_ms);
-    reader_format_time(ms, when, sizeof when);
+    feed_format_time(ms, when, sizeof when);
     return json_pack("{s:I, s:o, s:o}", "decisions", (json_int_t)st.decisions, "last_learned_at",
                      st.last_ms ? json_string(when) : json_null(), "models", models);
 }
@@ -228,6 +243,7 @@ void rules_api_list(struct request_ctx *ctx)
                         l->rules);
     if (!l->body || json_object_set_new(l->body, "learning", learning_json(s)) < 0)
         goto oom;
+    json_object_set_new(l->body, "fleet", fleet_json());
     for (size_t i = 0; i < ruleset_size(rs); i++) {
         struct rule_info info;
         ruleset_rule_info(rs, i, &info);

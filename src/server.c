@@ -32,6 +32,7 @@
 #include "raqib/authors.h"
 #include "raqib/console.h"
 #include "raqib/engine.h"
+#include "raqib/fleet.h"
 #include "raqib/intake.h"
 #include "raqib/learner.h"
 #include "raqib/live.h"
@@ -56,6 +57,7 @@ struct worker {
     struct store *store;
     struct spool *spool;     /* where accepted submissions wait in an outage */
     struct webhook *webhook;  /* worker 0 only */
+    struct fleet *fleet;      /* worker 0 only: follows the other daemons' rule reloads */
     struct learner *learner;  /* worker 0 only: follows the sites' learned counts */
     struct event *wake;      /* activated by the main thread to start the drain */
     struct event *deadline;  /* drain time limit */
@@ -204,12 +206,10 @@ static void send_answer(struct request_ctx *ctx, int status)
     struct worker *w = ctx->worker;
     double secs = elapsed_seconds(&ctx->start);
     metrics_request(ctx->route, ctx->client_gone ? 499 : status, secs);
-    /* Milliseconds with three decimals from integer microseconds: %f is a
-     * visible share of a fast request's formatting. */
-    long us = secs > 0 ? (long)(secs * 1e6 + 0.5) : 0;
-    log_info("%s %s %d %ld.%03ldms%s%s%s", method_name(evhttp_request_get_command(ctx->req)),
-             evhttp_request_get_uri(ctx->req) ? evhttp_request_get_uri(ctx->req) : "-", status, us / 1000,
-             us % 1000, ctx->id[0] ? " id=" : "", ctx->id, ctx->client_gone ? " (client gone)" : "");
+    const char *uri = evhttp_request_get_uri(ctx->req);
+    struct log_request line = { method_name(evhttp_request_get_command(ctx->req)), uri ? uri : "-", status,
+                                secs > 0 ? (long)(secs * 1e6 + 0.5) : 0, ctx->id, ctx->client_gone };
+    log_request(&line);
     arm_log_flush(w);
     if (ctx->waiting) {
         ctx->waiting = 0;
@@ -617,6 +617,21 @@ static int worker_listen(struct worker *w, evutil_socket_t listener)
     return 0;
 }
 
+/* Another daemon of the service reloaded: load our own folder the same way
+ * SIGHUP does (a broken set is refused and the running rules stay). */
+static int follow_reload(void *arg, long long version, char *err, size_t errlen)
+{
+    (void)arg;
+    struct ruleset *rs = ruleset_load(server.cfg->rules, err, errlen);
+    if (!rs) {
+        log_error("rule reload for version %lld refused, the running rules stay: %s", version, err);
+        return -1;
+    }
+    log_info("rules reloaded from %s for version %lld: %zu rules", server.cfg->rules, version, ruleset_size(rs));
+    server_rules_swap(rs);
+    return 0;
+}
+
 static int worker_init(struct worker *w, int index, evutil_socket_t listener, char *err, size_t errlen)
 {
     const struct config *cfg = server.cfg;
@@ -648,7 +663,10 @@ static int worker_init(struct worker *w, int index, evutil_socket_t listener, ch
     if (!w->spool)
         goto fail;
     store_on_ready(w->store, spool_kick, w->spool);
-    if (index == 0 && !(w->learner = learner_start(w->base, w->store, server.live, server.reputation, cfg->learn_poll_ms)))
+    if (index == 0 && !(w->fleet = fleet_start(w->base, w->store, follow_reload, NULL)))
+        goto fail;
+    if (index == 0 && !(w->learner = learner_start(w->base, w->store, server.live, server.reputation,
+                                                   cfg->learn_poll_ms)))
         goto fail;
     if (index == 0 && cfg->webhook_url) {
         w->webhook = webhook_start(w->base, w->store, cfg, err, errlen);
@@ -664,10 +682,12 @@ fail:
 static void worker_free(struct worker *w)
 {
     webhook_stop(w->webhook);
+    fleet_stop(w->fleet);
     learner_stop(w->learner);
     if (w->store)
         store_free(w->store);
     learner_free(w->learner);
+    fleet_free(w->fleet);
     spool_free(w->spool);   /* after the store: it may still call back into the spool */
     webhook_free(w->webhook);
     if (w->http)
@@ -737,6 +757,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         }
         log_info("rules reloaded from %s: %zu rules", server.cfg->rules, ruleset_size(rs));
         server_rules_swap(rs);
+        fleet_announce();
         return;
     }
     log_info("%s: draining in-flight requests (up to %lds)", sig == SIGTERM ? "SIGTERM" : "SIGINT",

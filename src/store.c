@@ -5,7 +5,12 @@
  * Redis reply, or our deadline. Whichever comes first calls the user's
  * callback; the op is freed once hiredis no longer holds it (hiredis always
  * calls back, with NULL on disconnect), so a late reply never touches a
- * request that was already answered. */
+ * request that was already answered.
+ *
+ * With a redis-sentinel:// URL the address comes from the sentinels before
+ * each (re)connect, the server's ROLE must be master, and a +switch-master
+ * or a READONLY answer (a demoted master) drops the connection so the next
+ * one goes to the new master; submissions meanwhile go to the spool. */
 #include "raqib/store.h"
 
 #include <errno.h>
@@ -22,6 +27,7 @@
 #include "raqib/config.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
+#include "raqib/sentinel.h"
 
 /* KEYS: 1 item, 2 review stream, 3 idempotency, 4 duplicate, 5 flood ip,
  *       6 flood email, 7 spam folder, 8 decisions feed.
@@ -96,7 +102,8 @@ struct op {
 struct store {
     struct event_base *base;
     redisAsyncContext *ac;
-    struct redis_target target;
+    struct redis_target target;   /* host/port: the server we (re)connect to */
+    struct sentinel *sentinel;    /* redis-sentinel:// only */
     long timeout_ms;
     long flood_ms, dup_ttl, idem_ttl, spam_ttl;
     int connected;      /* TCP up */
@@ -237,6 +244,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             finish_failed(op, "could not resend the submit script");
         } else if (r->type == REDIS_REPLY_ERROR) {
             log_error("redis error: %s", r->str);
+            if (strncmp(r->str, "READONLY", 8) == 0 && op->st->sentinel && op->st->ac == ac && op->st->connected)
+                redisAsyncDisconnect(ac);   /* our master was demoted: ask the sentinels again */
             finish_failed(op, r->str);
         } else {
             op->finished = 1;
@@ -479,6 +488,24 @@ static void on_script_loaded(redisAsyncContext *ac, void *reply, void *privdata)
     }
 }
 
+/* Sentinel mode: the server we reached must still be the master (the
+ * sentinels may have answered before a failover finished). */
+static void on_role(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct store *st = privdata;
+    redisReply *r = reply;
+    if (!r)
+        return;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && r->element[0]->type == REDIS_REPLY_STRING &&
+        strcmp(r->element[0]->str, "master") == 0)
+        return;
+    log_warn("redis %s:%d is not the master (%s); asking the sentinels again", st->target.host, st->target.port,
+             r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && r->element[0]->type == REDIS_REPLY_STRING
+                 ? r->element[0]->str
+                 : "no ROLE answer");
+    redisAsyncDisconnect(ac);
+}
+
 static void on_setup_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
     (void)ac;
@@ -523,7 +550,8 @@ static void on_reconnect_timer(evutil_socket_t fd, short what, void *arg)
     connect_now(st);
 }
 
-static void connect_now(struct store *st)
+/* Connect to st->target.host:port, authenticate, check the role, load the script. */
+static void connect_to(struct store *st)
 {
     redisAsyncContext *ac = redisAsyncConnect(st->target.host, st->target.port);
     if (!ac) {
@@ -546,7 +574,50 @@ static void connect_now(struct store *st)
         redisAsyncCommand(ac, on_setup_reply, st, "AUTH %s", st->target.password);
     if (st->target.db)
         redisAsyncCommand(ac, on_setup_reply, st, "SELECT %d", st->target.db);
+    if (st->sentinel)
+        redisAsyncCommand(ac, on_role, st, "ROLE");
     redisAsyncCommand(ac, on_script_loaded, st, "SCRIPT LOAD %s", submit_script);
+}
+
+static void on_master_found(void *arg, const char *host, int port, const char *why)
+{
+    struct store *st = arg;
+    if (st->closing)
+        return;
+    if (!host) {
+        log_warn("redis master '%s': %s; retrying in %ld ms", st->target.master, why, st->backoff_ms);
+        metrics_store_error();
+        schedule_reconnect(st);
+        return;
+    }
+    if (strcmp(host, st->target.host) != 0 || port != st->target.port)
+        log_info("redis master '%s' is %s:%d", st->target.master, host, port);
+    snprintf(st->target.host, sizeof st->target.host, "%s", host);
+    st->target.port = port;
+    connect_to(st);
+}
+
+static void connect_now(struct store *st)
+{
+    if (!st->sentinel) {
+        connect_to(st);
+        return;
+    }
+    sentinel_resolve(st->sentinel, on_master_found, st);   /* -1: one is under way */
+}
+
+/* A sentinel announced a new master: leave the old one now rather than at
+ * the next error, and reconnect without backoff. */
+static void on_switch_master(void *arg)
+{
+    struct store *st = arg;
+    st->backoff_ms = 100;
+    if (st->ac && st->connected) {
+        redisAsyncDisconnect(st->ac);   /* on_disconnect reconnects */
+    } else if (!st->ac && event_pending(st->reconnect, EV_TIMEOUT, NULL)) {
+        event_del(st->reconnect);
+        connect_now(st);
+    }
 }
 
 struct store *store_new(struct event_base *base, const struct config *cfg, char *err, size_t errlen)
@@ -568,7 +639,11 @@ struct store *store_new(struct event_base *base, const struct config *cfg, char 
     st->spam_ttl = cfg->spam_ttl;
     st->backoff_ms = 100;
     st->reconnect = evtimer_new(base, on_reconnect_timer, st);
-    if (!st->reconnect) {
+    if (st->target.mode == REDIS_SENTINEL)
+        st->sentinel = sentinel_new(base, &st->target, on_switch_master, st);
+    if (!st->reconnect || (st->target.mode == REDIS_SENTINEL && !st->sentinel)) {
+        if (st->reconnect)
+            event_free(st->reconnect);
         free(st);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -584,6 +659,7 @@ void store_free(struct store *st)
     st->closing = 1;
     if (st->ac)
         redisAsyncFree(st->ac);   /* calls every pending callback with NULL */
+    sentinel_free(st->sentinel);
     event_free(st->reconnect);
     free(st);
 }

@@ -7,6 +7,15 @@
  * site's backoff (1 s up to 5 min) and the same entry is tried again. Sites
  * are learnt from submissions and decisions in this process, and at start by
  * scanning for feed streams, so deliveries left by a previous run resume.
+ * Several daemons on one Redis deliver each decision once: a site's
+ * deliveries are made only by the holder of its lease raqib:{S}:webhook:lease
+ * (this process's fleet instance id, LEASE_MS long, renewed while it works),
+ * taken in the same script that reads the next entry, and the cursor is
+ * moved only while the lease is still ours. A daemon that dies stops
+ * renewing; another takes the lease once it expires and goes on from the
+ * cursor, in order (the entry that was in flight may be sent twice: the
+ * X-Raqib-Delivery header lets the receiver drop it). Sites are shared
+ * through the set raqib:webhook:sites, read every SITES_POLL_MS.
  * An https URL is reached over TLS (libevent's OpenSSL bufferevent): the
  * certificate must chain to the system's CAs, or to webhook_ca_file, and
  * name the URL's host. */
@@ -31,8 +40,9 @@
 #include <openssl/ssl.h>
 
 #include "raqib/config.h"
+#include "raqib/feed.h"
+#include "raqib/fleet.h"
 #include "raqib/log.h"
-#include "raqib/queue.h"
 #include "raqib/store.h"
 
 #define MAX_SITES 4096
@@ -40,13 +50,36 @@
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 300000
 #define HTTP_TIMEOUT_S 10
+#define LEASE_MS 3000
+#define RENEW_MS 1000
+#define SITES_POLL_MS 2000
+#define SITES_KEY "raqib:webhook:sites"
 
-/* KEYS: 1 cursor, 2 feed stream. The first entry after the cursor, or nil. */
+/* KEYS: 1 cursor, 2 feed stream, 3 lease. ARGV: 1 our instance id, 2 lease
+ * ms. Take or renew the site's lease, then the first entry after the
+ * cursor; nil when another daemon holds the lease or nothing is new. */
 static const char next_script[] =
+    "local holder = redis.call('GET', KEYS[3])\n"
+    "if holder and holder ~= ARGV[1] then return false end\n"
+    "redis.call('SET', KEYS[3], ARGV[1], 'PX', tonumber(ARGV[2]))\n"
     "local c = redis.call('GET', KEYS[1]) or '0-0'\n"
     "local e = redis.call('XRANGE', KEYS[2], '(' .. c, '+', 'COUNT', 1)\n"
     "if #e == 0 then return false end\n"
     "return e[1]\n";
+
+/* KEYS: 1 cursor, 2 lease. ARGV: 1 our instance id, 2 delivered entry, 3
+ * lease ms. Move the cursor only while the lease is ours: 1, else 0. */
+static const char ack_script[] =
+    "if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end\n"
+    "redis.call('SET', KEYS[1], ARGV[2])\n"
+    "redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))\n"
+    "return 1\n";
+
+/* KEYS: 1 lease. ARGV: 1 our instance id, 2 lease ms. Keep a lease we hold
+ * while a slow delivery runs. */
+static const char renew_script[] =
+    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
+    "return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))\n";
 
 /* Sites seen by any thread; the deliverer copies new ones into its state. */
 static struct {
@@ -59,8 +92,10 @@ static struct {
 struct site {
     char name[65];
     long long next_try_ms;
+    long long renewed_ms;       /* last lease renewal sent while busy */
     long backoff_ms;
     int busy;
+    int shared;                 /* added to raqib:webhook:sites */
     char cursor[64];            /* entry being delivered */
 };
 
@@ -80,6 +115,8 @@ struct webhook {
     size_t nsites;
     int stopping;
     int inflight;               /* HTTP requests or store calls outstanding */
+    long long sites_polled_ms;  /* last read of raqib:webhook:sites */
+    int sites_busy;
     struct delivery *active;    /* HTTP requests in flight (freed on stop) */
 };
 
@@ -186,6 +223,10 @@ static void on_cursor_saved(void *arg, const struct redisReply *r, const char *e
     d->wh->inflight--;
     if (!r) {
         retry_later(s, error ? error : "could not save the cursor");
+    } else if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
+        log_warn("webhook for site %s: lease lost during delivery %s; the new holder goes on", s->name, s->cursor);
+        s->busy = 0;
+        s->next_try_ms = now_ms() + BACKOFF_MIN_MS;
     } else {
         s->busy = 0;
         s->next_try_ms = 0;           /* the next entry goes at once */
@@ -288,11 +329,13 @@ static void on_response(struct evhttp_request *req, void *arg)
         return;
     }
     log_info("webhook for site %s: delivered %s", s->name, s->cursor);
-    char key[600];
+    char key[600], lease[600], ms[24];
     store_key(key, sizeof key, s->name, "webhook");
-    const char *argv[] = { "SET", key, s->cursor };
+    store_key(lease, sizeof lease, s->name, "webhook:lease");
+    snprintf(ms, sizeof ms, "%d", LEASE_MS);
+    const char *argv[] = { "2", key, lease, fleet_instance_id(), s->cursor, ms };
     wh->inflight++;
-    if (store_command(wh->store, 3, argv, NULL, on_cursor_saved, d) < 0) {
+    if (store_eval(wh->store, ack_script, 6, argv, NULL, on_cursor_saved, d) < 0) {
         wh->inflight--;
         retry_later(s, "store down");
         free(d);
@@ -303,7 +346,7 @@ static void on_response(struct evhttp_request *req, void *arg)
 static char *delivery_body(const char *site, const char *cursor, const redisReply *fields)
 {
     json_t *obj = json_pack("{s:s, s:s, s:s}", "event", "decision", "site", site, "delivery", cursor);
-    queue_feed_fields(obj, fields);
+    feed_fields_json(obj, fields);
     char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(obj);
     return text;
@@ -380,6 +423,72 @@ static void on_next_entry(void *arg, const struct redisReply *r, const char *err
     free(f);
 }
 
+static void on_store_done(void *arg, const struct redisReply *r, const char *error)
+{
+    (void)r;
+    (void)error;
+    struct webhook *wh = arg;
+    wh->inflight--;
+}
+
+/* Keep the lease of a site whose delivery is still running. */
+static void renew_lease(struct webhook *wh, struct site *s, long long now)
+{
+    if (now - s->renewed_ms < RENEW_MS)
+        return;
+    s->renewed_ms = now;
+    char lease[600], ms[24];
+    store_key(lease, sizeof lease, s->name, "webhook:lease");
+    snprintf(ms, sizeof ms, "%d", LEASE_MS);
+    const char *argv[] = { "1", lease, fleet_instance_id(), ms };
+    wh->inflight++;
+    if (store_eval(wh->store, renew_script, 4, argv, NULL, on_store_done, wh) < 0)
+        wh->inflight--;
+}
+
+/* Tell the other daemons about sites this one learnt (once each). */
+static void share_sites(struct webhook *wh)
+{
+    for (size_t i = 0; i < wh->nsites; i++) {
+        struct site *s = &wh->sites[i];
+        if (s->shared)
+            continue;
+        const char *argv[] = { "SADD", SITES_KEY, s->name };
+        wh->inflight++;
+        if (store_command(wh->store, 3, argv, NULL, on_store_done, wh) < 0) {
+            wh->inflight--;
+            return;
+        }
+        s->shared = 1;
+    }
+}
+
+static void on_shared_sites(void *arg, const struct redisReply *r, const char *error)
+{
+    (void)error;
+    struct webhook *wh = arg;
+    wh->inflight--;
+    wh->sites_busy = 0;
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+        if (r->element[i]->type == REDIS_REPLY_STRING && r->element[i]->len <= 64)
+            webhook_note_site(r->element[i]->str);
+}
+
+/* Learn the sites the other daemons shared. */
+static void poll_sites(struct webhook *wh, long long now)
+{
+    if (wh->sites_busy || now - wh->sites_polled_ms < SITES_POLL_MS)
+        return;
+    wh->sites_polled_ms = now;
+    const char *argv[] = { "SMEMBERS", SITES_KEY };
+    wh->inflight++;
+    wh->sites_busy = 1;
+    if (store_command(wh->store, 2, argv, NULL, on_shared_sites, wh) < 0) {
+        wh->inflight--;
+        wh->sites_busy = 0;
+    }
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -389,21 +498,30 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         return;
     sync_sites(wh);
     long long now = now_ms();
+    if (store_is_ready(wh->store)) {
+        share_sites(wh);
+        poll_sites(wh, now);
+    }
     for (size_t i = 0; i < wh->nsites; i++) {
         struct site *s = &wh->sites[i];
+        if (s->busy && store_is_ready(wh->store))
+            renew_lease(wh, s, now);
         if (s->busy || s->next_try_ms > now || !store_is_ready(wh->store))
             continue;
-        char cursor[600], feed[600];
+        char cursor[600], feed[600], lease[600], ms[24];
         store_key(cursor, sizeof cursor, s->name, "webhook");
         store_key(feed, sizeof feed, s->name, "decisions");
-        const char *argv[] = { "2", cursor, feed };
+        store_key(lease, sizeof lease, s->name, "webhook:lease");
+        snprintf(ms, sizeof ms, "%d", LEASE_MS);
+        const char *argv[] = { "3", cursor, feed, lease, fleet_instance_id(), ms };
         struct fetch *f = malloc(sizeof *f);
         if (!f)
             break;
         *f = (struct fetch){ wh, i };
         s->busy = 1;
         wh->inflight++;
-        if (store_eval(wh->store, next_script, 3, argv, NULL, on_next_entry, f) < 0) {
+        s->renewed_ms = now;
+        if (store_eval(wh->store, next_script, 6, argv, NULL, on_next_entry, f) < 0) {
             wh->inflight--;
             s->busy = 0;
             free(f);

@@ -1,8 +1,9 @@
 /* config.h — the daemon's settings, from a config file and flags.
  *
  * Every directive is declared once in a table in config.c (name, type,
- * default, limits, help), so the file, the flags and `raqibd --help` cannot
- * drift apart. `raqibd --config FILE --DIRECTIVE VALUE`: flags win. Pure. */
+ * default, limits, help), so the file, the RAQIB_* environment, the flags and
+ * `raqibd --help` cannot drift apart. `raqibd --config FILE --DIRECTIVE VALUE`:
+ * the environment wins over the file, flags over both. Pure. */
 #ifndef RAQIB_CONFIG_H
 #define RAQIB_CONFIG_H
 
@@ -46,6 +47,7 @@ struct config {
     long spam_ttl;            /* seconds spam is kept for audit */
     long shutdown_timeout;    /* seconds SIGTERM waits for in-flight requests */
     char *log_level;
+    char *log_format;         /* "text" or "json" */
     long max_deliveries;      /* claims before an item is dead-lettered */
     long learn_max_tokens;    /* tokens one site's counts of one model may hold in memory */
     long learn_poll_ms;       /* how often a daemon reads the sites' learn logs */
@@ -55,16 +57,32 @@ struct config {
     char *sites;              /* space-separated site names for the console's picker */
     struct token *tokens;
     size_t ntokens;
+    size_t ntokens_file;      /* how many of them came from the config file */
     struct proxy_net *trusted_proxies;
     size_t ntrusted;
 };
 
-/* Where the store lives, parsed from the `redis` URL. */
+/* Where the store lives, parsed from the `redis` URL:
+ *   redis://[:password@]host[:port][/db]                      one server
+ *   redis-sentinel://[:password@]host:port[,host:port...][/db]#master
+ *                                      ask these sentinels for master's address
+ *   redis-cluster://[:password@]host:port[,host:port...]     seed nodes of a Cluster
+ * host/port are the first node (the server itself for redis://). */
+enum redis_mode { REDIS_DIRECT = 0, REDIS_SENTINEL, REDIS_CLUSTER };
+#define REDIS_MAX_NODES 16
+struct redis_node {
+    char host[256];
+    int port;
+};
 struct redis_target {
+    enum redis_mode mode;
     char host[256];
     int port;
     int db;
     char password[256];       /* "" when none */
+    struct redis_node nodes[REDIS_MAX_NODES];
+    int nnodes;
+    char master[128];         /* sentinel: the monitored master's name */
 };
 
 /* Fill cfg with defaults (strings allocated). Returns 0 or -1 on OOM. */
@@ -79,9 +97,15 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
  * a bad value. */
 int config_set(struct config *cfg, const char *name, const char *value, char *err, size_t errlen);
 
-/* Parse argv: --config FILE first, then every --DIRECTIVE VALUE (or
- * --DIRECTIVE=VALUE) over it. Returns 0, 1 when --help was asked (usage
- * printed), or -1 with err. */
+/* Every directive's RAQIB_<NAME> variable that is set (RAQIB_LOG_LEVEL for
+ * log_level); repeatable directives (token, trusted_proxy) take values
+ * separated by ';' or newlines. Other RAQIB_* variables are left alone. On a
+ * bad value -1 and "RAQIB_NAME: what is wrong" in err. */
+int config_load_env(struct config *cfg, char *err, size_t errlen);
+
+/* Parse argv: --config FILE first, then the RAQIB_* environment, then every
+ * --DIRECTIVE VALUE (or --DIRECTIVE=VALUE) over them. Returns 0, 1 when
+ * --help was asked (usage printed), or -1 with err. */
 int config_parse_args(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
 
 /* Cross-field checks after everything is read (listen, redis, log level). */

@@ -43,9 +43,5 @@ typedef void (*queue_decided_fn)(void *arg, enum decide_outcome outcome, const c
 int queue_record_decision(struct store *st, const char *site, const char *id, const char *status,
                           const char *reason, const char *decided_by, queue_decided_fn cb, void *arg);
 
-/* Copy the field/value array of a decisions-feed entry into obj, with
- * decided_at (unix ms in Redis) as RFC 3339: the feed and the webhook show
- * a decision the same way. */
-void queue_feed_fields(json_t *obj, const struct redisReply *fields);
 
 #endif

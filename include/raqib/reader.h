@@ -11,8 +11,6 @@ struct store_hash;
 
 void reader_handle_comment(struct request_ctx *ctx);
 
-/* "1764392400123" (ms) -> "2025-11-29T05:00:00.123Z" into buf. */
-void reader_format_time(const char *ms, char *buf, unsigned long len);
 
 /* A stored item hash as the API shows it; email and ip only for
  * moderate/admin. NULL on OOM. */

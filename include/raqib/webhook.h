@@ -6,7 +6,10 @@
  * restart and are sent in order, at least once, retried with exponential
  * backoff. Each body is signed: X-Raqib-Signature: sha256=<hex HMAC-SHA256
  * of the exact body under webhook_secret>; X-Raqib-Delivery carries the feed
- * cursor so a receiver can drop repeats. One deliverer runs, on worker 0. */
+ * cursor so a receiver can drop repeats. One deliverer runs per daemon, on
+ * worker 0; with several daemons on one Redis, a per-site lease
+ * (raqib:{S}:webhook:lease, 3 s, renewed) lets one of them deliver a site at a
+ * time, and another takes over when the holder dies. */
 #ifndef RAQIB_WEBHOOK_H
 #define RAQIB_WEBHOOK_H
 

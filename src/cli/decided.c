@@ -64,10 +64,38 @@ static void ids_unique(struct ids *ids)
     ids->n = k;
 }
 
+/* redis-sentinel:// URLs: ask the sentinels in turn for the master's
+ * address and put it in t->host/port. -1 with err when none knows it. */
+static int ask_sentinels(struct redis_target *t, char *err, size_t errlen)
+{
+    for (int i = 0; i < t->nnodes; i++) {
+        redisContext *s = redisConnectWithTimeout(t->nodes[i].host, t->nodes[i].port, (struct timeval){ 2, 0 });
+        redisReply *r = s && !s->err ? redisCommand(s, "SENTINEL get-master-addr-by-name %s", t->master) : NULL;
+        int ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+                 r->element[1]->type == REDIS_REPLY_STRING;
+        if (ok) {
+            snprintf(t->host, sizeof t->host, "%s", r->element[0]->str);
+            t->port = atoi(r->element[1]->str);
+        }
+        freeReplyObject(r);
+        redisFree(s);
+        if (ok)
+            return 0;
+    }
+    snprintf(err, errlen, "no sentinel of the URL knows master '%s'", t->master);
+    return -1;
+}
+
 static redisContext *connect_to(const char *url, char *err, size_t errlen)
 {
     struct redis_target t;
     if (config_parse_redis_url(url, &t, err, errlen) < 0)
+        return NULL;
+    if (t.mode == REDIS_CLUSTER) {
+        snprintf(err, errlen, "redis-cluster:// is not supported yet");
+        return NULL;
+    }
+    if (t.mode == REDIS_SENTINEL && ask_sentinels(&t, err, errlen) < 0)
         return NULL;
     redisContext *c = redisConnectWithTimeout(t.host, t.port, (struct timeval){ 5, 0 });
     if (!c || c->err) {

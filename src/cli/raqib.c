@@ -37,8 +37,9 @@ static const char usage[] =
     "            print \"file:line: problem\" and exit 1 on any error; else\n"
     "            \"file:line: warning: …\" for patterns that hit the match limit\n"
     "            on adversarial input (ReDoS), escapes the view makes impossible,\n"
-    "            literals under 6 letters in squash/skel and list entries the\n"
-    "            fold rewrites, then \"N rules OK, W warnings\"; exit 0 (1 with\n"
+    "            literals under 6 letters in squash/skel, list entries the\n"
+    "            fold rewrites and entries of 3 letters or fewer in a `words …\n"
+    "            clitics` list, then \"N rules OK, W warnings\"; exit 0 (1 with\n"
     "            --strict when there are warnings).\n"
     "rules test  score one JSON object per input line: content (or text),\n"
     "            author, email, url, ip, user_agent, referrer, post_id; the\n"
@@ -71,7 +72,16 @@ static const char usage[] =
     "            (their status is the label: approved, spam, rejected),\n"
     "            moderators' decisions only unless --include-automatic; with\n"
     "            --add, only the decisions made since MODEL last learned from S.\n"
-    "            The file is replaced whole (POST /v1/rules/reload to use it).\n";
+    "            The file is replaced whole (POST /v1/rules/reload to use it).\n"
+    "replay      read labeled comments (text or content; label spam, ham,\n"
+    "            abusive or clean) in order as one site's (--site, default\n"
+    "            replay) and score each as a fresh site and as a site whose\n"
+    "            moderators decided every held comment so far by its label,\n"
+    "            learned as the daemon learns (`learned … site` rules of\n"
+    "            --rules DIR). Prints per --window N comments (500) spam\n"
+    "            caught, ham as spam, abuse flagged, clean flagged, fresh ->\n"
+    "            learning; --decide-first PCT lets the moderators decide only\n"
+    "            the first PCT percent and adds a row for the rest.\n";
 
 int usage_error(const char *what)
 {

@@ -68,8 +68,10 @@ static int parse_replay(int argc, char **argv, struct replay_opts *o)
     return 0;
 }
 
-/* Read every labeled line; lines without a known label are left out. */
-static struct item *read_stream(size_t *n)
+/* Read every labeled line; lines without a known label are left out.
+ * NULL with *bad set after a line that is not a JSON object (named on
+ * stderr), or when out of memory. */
+static struct item *read_stream(size_t *n, int *bad)
 {
     struct item *items = NULL;
     size_t cap = 0, lineno = 0;
@@ -79,8 +81,10 @@ static struct item *read_stream(size_t *n)
     while (getline(&line, &linecap, stdin) >= 0) {
         lineno++;
         json_t *obj = json_line(line, lineno);
-        if (!obj)
+        if (!obj) {
+            *bad = 1;
             goto fail;
+        }
         const char *l = json_string_value(json_object_get(obj, "label"));
         int label = !l ? 0 : !strcmp(l, "spam") || !strcmp(l, "abusive") ? 1
                   : !strcmp(l, "ham") || !strcmp(l, "clean") ? -1 : 0;
@@ -217,7 +221,7 @@ static void print_header(const struct replay_opts *o, size_t n, const char *firs
 {
     printf("# raqib replay: %zu labeled comments as site \"%s\", rules %s; moderators decide %s\n", n, o->site,
            o->rules, first);
-    printf("# each cell: fresh site (shipped models) → learning site (its moderators' decisions added), %%\n");
+    printf("# each cell: fresh site (the rules' models alone) → learning site (its moderators' decisions added), %%\n");
     printf("# held: comments left for a moderator; bad approved: spam or abuse approved without review (count)\n");
     printf("%-16s %13s %13s %13s %13s %13s %13s\n", "comments", "spam caught", "ham as spam", "abuse flagged",
            "clean flagged", "held", "bad approved");
@@ -237,11 +241,14 @@ int cmd_replay(int argc, char **argv)
     }
     ruleset_prefilter_wait(rs, 600);
     size_t n;
-    struct item *items = read_stream(&n);
+    int bad = 0;
+    struct item *items = read_stream(&n, &bad);
     struct live *lv = live_new(0);
     struct reputation *rep = reputation_new(0);
     if (!items || !lv || !rep) {
-        fprintf(stderr, "raqib: replay: %s\n", lv ? "no labeled comment read" : "out of memory");
+        if (!bad)
+            fprintf(stderr, "raqib: replay: %s\n", lv && rep ? "no labeled comment read (each line needs \"text\" or "
+                    "\"content\" and a \"label\": spam, ham, abusive or clean)" : "out of memory");
         ruleset_release(rs);
         live_free(lv);
         reputation_free(rep);

@@ -51,6 +51,14 @@ static const struct lint_case cases[] = {
     /* list entries the fold rewrites */
     { "rule A\n  words content w.txt\n  score 1\n", "ساحر\nالزئبق الأحمر\n", NULL,
       "w.txt:2: entry 'الزئبق الأحمر' is matched as 'الزيبق الاحمر'" },
+    /* clitics: entries of three letters or fewer warn (ب+كس in بكس), longer
+     * ones and short ones without the option do not */
+    { "rule A\n  words content w.txt clitics\n  score 1\n", "رمان\nكس\n", NULL,
+      "w.txt:2: entry 'كس' is 2 letters: with clitics" },
+    { "rule A\n  words content w.txt clitics\n  score 1\n", "خرا\n", NULL, "w.txt:1: entry 'خرا' is 3 letters" },
+    { "rule A\n  words content:raw w.txt clitics\n  score 1\n", "زب\n", NULL, "w.txt:1: entry 'زب' is 2 letters" },
+    { "rule A\n  words content w.txt clitics\n  score 1\n", "رمان\nيا كلب\n", NULL, NULL },
+    { "rule A\n  words content w.txt\n  score 1\n", "كس\n", NULL, NULL },
     /* learned models (written to w.txt): one that has seen little, and a
      * learned line before a match line, which must still be paired right */
     { "rule A\n  learned content w.txt >= 0.9\n  score 1\n", "raqib-learned 1\ndocs 3 4\n", NULL,

@@ -31,6 +31,7 @@ static const char *const words[] = {
     "بيتكوين", "free", "money", "click", "here", "سحر", "مقال", "رائع", "شكرا", "the", "news",
     "telegram", "تلغرام", "00966551234567", "+1 800 555 1234", "۰۵۵۱۲۳۴۵۶۷", "http://x.example/a",
     "www.spam.example", "aaaa", "abab", "((x))", "ڤياجرا", "ﻛﺎﺯﻳﻨﻮ", "honeypot", "\n", "!", "،",
+    "بالكازينو", "والكازينوهات", "لجلب الحبيب",
 };
 #define NWORDS (sizeof words / sizeof words[0])
 
@@ -59,6 +60,8 @@ static const char *const fixed_rules[] = {
     "words content w.txt",
     "words content:raw w.txt",
     "words content:squash w.txt",
+    "words content w.txt clitics",
+    "words content:rasm w.txt clitics",
     "match content /قرض/\n  unless content /ينقرض/",
     "match content /loan/i\n  match author /^[a-z]/",
     "links content >= 1\n  match content /free/",

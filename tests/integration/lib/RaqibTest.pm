@@ -17,7 +17,7 @@ use POSIX qw(:sys_wait_h);
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-our @EXPORT = qw(new_redis new_raqibd free_port json_of wait_until);
+our @EXPORT = qw(new_redis new_sentinel new_raqibd free_port json_of wait_until);
 
 my $json = JSON::PP->new->utf8->canonical;
 my @cleanup;
@@ -55,6 +55,7 @@ sub start {
     if ($pid == 0) {
         open STDOUT, '>', "$self->{dir}/redis.log";
         open STDERR, '>&', \*STDOUT;
+        exec 'redis-server', $self->{conf}, '--sentinel' if $self->{conf};
         exec 'redis-server', '--port', $self->{port}, '--bind', '127.0.0.1', '--dir', $self->{dir},
             '--save', '', '--appendonly', ($self->{aof} ? 'yes' : 'no'), @{ $self->{args} };
         die "exec redis-server: $!";
@@ -116,6 +117,25 @@ sub new_redis {
     my (%opt) = @_;
     my $self = bless { port => free_port(), dir => tempdir(CLEANUP => 1), aof => $opt{aof}, args => $opt{args} // [] },
         'RaqibTest::Redis';
+    $self->start;
+    push @cleanup, $self;
+    return $self;
+}
+
+# new_sentinel(master => $redis, name => 'mymaster', down_after => 1000):
+# a Sentinel on a free port (redis-server --sentinel) watching that master.
+sub new_sentinel {
+    my (%opt) = @_;
+    my $dir = tempdir(CLEANUP => 1);
+    my $port = free_port();
+    my $name = $opt{name} // 'mymaster';
+    open my $fh, '>', "$dir/sentinel.conf" or die $!;
+    print $fh "port $port\nbind 127.0.0.1\ndir $dir\n",
+        "sentinel monitor $name 127.0.0.1 $opt{master}{port} ", $opt{quorum} // 2, "\n",
+        "sentinel down-after-milliseconds $name ", $opt{down_after} // 1000, "\n",
+        "sentinel failover-timeout $name ", $opt{failover_timeout} // 10000, "\n";
+    close $fh;
+    my $self = bless { port => $port, dir => $dir, conf => "$dir/sentinel.conf" }, 'RaqibTest::Redis';
     $self->start;
     push @cleanup, $self;
     return $self;
