@@ -177,6 +177,13 @@ is $s, 403, 'a submit token may not trust';
 ($s) = $a->request('DELETE', "/v1/authors?site=news&comment_id=$c1", undef, $mod);
 is $s, 403, 'a moderator may not erase';
 
+# The operators' view: what the daemon holds, and which rules vouch.
+my (undef, $rl) = $b->get('/v1/rules?site=news', $adm);
+is $rl->{learning}{authors}{known}, 4, 'GET /v1/rules shows the commenters known: alice, bob, carol, dave (eve was cleared)';
+cmp_ok $rl->{learning}{authors}{memory_bytes}, '>', 0, '... and the memory they take';
+my ($reg) = grep { $_->{name} eq 'AUTHOR_REGULAR' } @{ $rl->{rules} };
+ok $reg->{approve}, 'AUTHOR_REGULAR is listed as an approve rule';
+
 # --- another site knows nothing ---
 my (undef, $other) = post_as($a, 'sport', 'alice@example.com');
 is $other->{status}, 'pending', 'on another site the regular is a stranger';
