@@ -194,10 +194,12 @@ static int pick_author(struct request_ctx *ctx, const char *site, const char *co
     return 0;
 }
 
-/* One call in flight: the request and its site (to list it for the learner). */
+/* One call in flight: the request, its site (to list it for the learner)
+ * and, for a listing, whether one record was asked for. */
 struct author_call {
     struct request_ctx *ctx;
     char site[65];
+    int one;
 };
 
 static void on_site_noted(void *arg, const redisReply *r, const char *error)
@@ -239,7 +241,7 @@ static void act(struct request_ctx *ctx, const char *site, const char *comment_i
         http_reply_error(ctx, 500, "internal", "out of memory");
         return;
     }
-    call->ctx = ctx;
+    *call = (struct author_call){ .ctx = ctx };
     snprintf(call->site, sizeof call->site, "%s", site);
     store_key(authors, sizeof authors, site, "authors");
     store_key(marks, sizeof marks, site, "authormarks");
@@ -318,7 +320,7 @@ static void on_listed(void *arg, const redisReply *r, const char *error)
 {
     struct author_call *call = arg;
     struct request_ctx *ctx = call->ctx;
-    int one = call->site[0] == '1';
+    int one = call->one;
     free(call);
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
         reply_store_error(ctx, error ? error : "unexpected reply");
@@ -362,8 +364,8 @@ void authors_list(struct request_ctx *ctx)
     else {
         if (!one)
             snprintf(item, sizeof item, "raqib:{%s}:c:-", s), hex[0] = '\0';
-        call->ctx = ctx;
-        snprintf(call->site, sizeof call->site, "%s", one ? "1" : "0");   /* here: one record or the list */
+        *call = (struct author_call){ .ctx = ctx, .one = one };
+        snprintf(call->site, sizeof call->site, "%s", s);
         store_key(authors, sizeof authors, s, "authors");
         store_key(marks, sizeof marks, s, "authormarks");
         snprintf(max, sizeof max, "%d", MAX_LISTED);
