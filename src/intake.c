@@ -216,11 +216,13 @@ int intake_author_hash(const char *email, size_t len, uint64_t *out)
     const char *key = server_config() ? server_config()->author_key : NULL;
     char norm[320];
     size_t n = 0;
+    if (!key || !email)
+        return 0;
     while (len && (*email == ' ' || *email == '\t'))
         email++, len--;
     while (len && (email[len - 1] == ' ' || email[len - 1] == '\t'))
         len--;
-    if (!key || !email || !len || len >= sizeof norm)
+    if (!len || len >= sizeof norm)
         return 0;
     for (; n < len; n++)
         norm[n] = (char)tolower((unsigned char)email[n]);
