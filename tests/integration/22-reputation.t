@@ -178,7 +178,8 @@ is $s, 403, 'a submit token may not trust';
 is $s, 403, 'a moderator may not erase';
 
 # The operators' view: what the daemon holds, and which rules vouch.
-my (undef, $rl) = $b->get('/v1/rules?site=news', $adm);
+my ($rls, $rl) = $b->get('/v1/rules?site=news', $adm);
+is $rls, 200, 'GET /v1/rules?site=news' or diag explain $rl;
 is $rl->{learning}{authors}{known}, 4, 'GET /v1/rules shows the commenters known: alice, bob, carol, dave (eve was cleared)';
 cmp_ok $rl->{learning}{authors}{memory_bytes}, '>', 0, '... and the memory they take';
 my ($reg) = grep { $_->{name} eq 'AUTHOR_REGULAR' } @{ $rl->{rules} };
