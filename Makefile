@@ -52,7 +52,7 @@ SERVER_LIBS = $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null) -lpthread
 
 # Modules that talk to the network or the event loop; everything else in
 # src/ is pure and may be linked into unit tests and the raqib CLI.
-SERVER_MODULES := main server intake reader store auth queue feed webhook rules_api akismet spool learner console \
+SERVER_MODULES := main server http runtime intake reader store auth queue feed webhook rules_api akismet spool learner console \
                   fleet sentinel authors
 ALL_SRCS    := $(wildcard src/*.c)
 SERVER_SRCS := $(patsubst %,src/%.c,$(SERVER_MODULES))
@@ -78,9 +78,9 @@ $(BUILD)/obj/cli/%.o: src/cli/%.c
 # The moderator console (console/) is built into raqibd as a generated C
 # table (console.h says why): editing a console file rebuilds only this.
 CONSOLE_FILES := $(sort $(wildcard console/*.html console/*.css console/*.js console/*.svg))
-$(BUILD)/gen/console_assets.c: tools/embed-console.sh $(CONSOLE_FILES)
+$(BUILD)/gen/console_assets.c: console/embed.sh $(CONSOLE_FILES)
 	@mkdir -p $(dir $@)
-	sh tools/embed-console.sh $(CONSOLE_FILES) > $@.tmp && mv $@.tmp $@
+	sh console/embed.sh $(CONSOLE_FILES) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/console_assets.o: $(BUILD)/gen/console_assets.c
 	$(CC) $(CFLAGS) -c $< -o $@

@@ -23,13 +23,27 @@ if [ -z "${IMAGE_ENGINE:-}" ]; then
     fi
 fi
 
+# A digest of everything the Dockerfile copies, kept as a label: an image
+# built from the same files is not built again (a cached podman build on vfs
+# storage still costs a minute or two of copying).
+CONTEXT=$(find Makefile include src rules docker/Dockerfile docker/raqibd.image.conf -type f | LC_ALL=C sort |
+          xargs sha256sum | sha256sum | cut -c1-32)
+LABEL=org.raqib.context
+
+up_to_date() {
+    [ "${IMAGE_REBUILD:-}" != 1 ] &&
+        [ "$("$1" image inspect --format "{{index .Config.Labels \"$LABEL\"}}" "$TAG" 2>/dev/null)" = "$CONTEXT" ]
+}
+
 if [ "$IMAGE_ENGINE" = docker ]; then
+    if up_to_date docker; then echo "make image: $TAG is up to date (docker; IMAGE_REBUILD=1 rebuilds)"; exit 0; fi
     echo "make image: building $TAG with docker (a Docker engine answers)"
-    exec docker build -f docker/Dockerfile -t "$TAG" .
+    exec docker build --label "$LABEL=$CONTEXT" -f docker/Dockerfile -t "$TAG" .
 fi
 
 export CONTAINERS_CONF="$PWD/docker/podman/containers.conf"
 export CONTAINERS_STORAGE_CONF="$PWD/docker/podman/storage.conf"
+if up_to_date podman; then echo "make image: $TAG is up to date (podman; IMAGE_REBUILD=1 rebuilds)"; exit 0; fi
 
 # The first URI apt uses for the main Debian archive (deb822 or one-line form).
 debian_mirror() {
@@ -65,4 +79,4 @@ fi
 echo "make image: building $TAG with podman (no Docker engine answers; base $BASE from debootstrap)"
 # --format docker keeps the HEALTHCHECK (the OCI format has none).
 exec podman build --format docker --pull=never --network host --isolation chroot \
-    -f docker/Dockerfile -t "$TAG" .
+    --label "$LABEL=$CONTEXT" -f docker/Dockerfile -t "$TAG" .

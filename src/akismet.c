@@ -40,12 +40,13 @@
 
 #include "raqib/comment.h"
 #include "raqib/config.h"
+#include "raqib/http.h"
 #include "raqib/intake.h"
 #include "raqib/log.h"
 #include "raqib/normalize.h"
 #include "raqib/queue.h"
 #include "raqib/rules.h"
-#include "raqib/server.h"
+#include "raqib/runtime.h"
 #include "raqib/store.h"
 #include "raqib/validate.h"
 
@@ -233,7 +234,7 @@ static int sha256_of(const char *s, int fold_case, unsigned char digest[SHA256_D
  * development mode, where any non-empty key is valid). */
 static int key_valid(const char *key, int fold_case, const struct token **who)
 {
-    const struct config *cfg = server_config();
+    const struct config *cfg = runtime_config();
     *who = NULL;
     if (!key || !key[0])
         return 0;
@@ -303,7 +304,7 @@ static int blog_site(const char *blog, char *site, size_t len)
  * when the call cannot go on (r->form is freed by the caller either way). */
 static int read_request(struct request_ctx *ctx, struct akismet_req *r)
 {
-    const struct config *cfg = server_config();
+    const struct config *cfg = runtime_config();
     size_t len;
     const char *body = http_body(ctx, &len);
     char msg[256];

@@ -15,12 +15,13 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "raqib/feed.h"
+#include "raqib/http.h"
 #include "raqib/id.h"
 #include "raqib/learner.h"
 #include "raqib/log.h"
-#include "raqib/feed.h"
 #include "raqib/reputation.h"
-#include "raqib/server.h"
+#include "raqib/runtime.h"
 #include "raqib/store.h"
 
 #define MAX_REASON 1000
@@ -385,9 +386,9 @@ json_t *authors_item_record(const char *site, const char *author_hex)
 {
     uint64_t a;
     struct author_counts c;
-    if (!site || !author_hex || !server_reputation() || reputation_parse_hex(author_hex, &a) < 0)
+    if (!site || !author_hex || !runtime_reputation() || reputation_parse_hex(author_hex, &a) < 0)
         return NULL;
-    reputation_get(server_reputation(), site, a, &c);
+    reputation_get(runtime_reputation(), site, a, &c);
     return json_pack("{s:s, s:I, s:I, s:I, s:s?}", "author", author_hex, "approved", (json_int_t)c.approved,
                      "rejected", (json_int_t)c.rejected, "spam", (json_int_t)c.spam, "mark",
                      c.mark == AUTHOR_TRUSTED ? "trusted" : c.mark == AUTHOR_BLOCKED ? "blocked" : NULL);

@@ -22,12 +22,13 @@
 #include "raqib/comment.h"
 #include "raqib/config.h"
 #include "raqib/engine.h"
+#include "raqib/http.h"
 #include "raqib/id.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/reputation.h"
 #include "raqib/rules.h"
-#include "raqib/server.h"
+#include "raqib/runtime.h"
 #include "raqib/spool.h"
 #include "raqib/store.h"
 #include "raqib/validate.h"
@@ -136,7 +137,7 @@ static int idempotency_key_ok(const char *key)
  * entry it did not add itself. "" when unknown. */
 void intake_client_ip(struct request_ctx *ctx, const struct comment *c, char *out, size_t len)
 {
-    const struct config *cfg = server_config();
+    const struct config *cfg = runtime_config();
     out[0] = '\0';
     if (ctx->role >= ROLE_SUBMIT) {
         if (c->field[CF_IP])
@@ -213,7 +214,7 @@ void intake_duplicate_hash(const struct comment *c, char hex[65])
 
 int intake_author_hash(const char *email, size_t len, uint64_t *out)
 {
-    const char *key = server_config() ? server_config()->author_key : NULL;
+    const char *key = runtime_config() ? runtime_config()->author_key : NULL;
     char norm[320];
     size_t n = 0;
     if (!key || !email)
@@ -370,23 +371,23 @@ int intake_store(struct scored *p, const struct comment *c, const char *site, co
 static int score_comment(const struct comment *c, long long now, struct ruleset **rules, struct verdict *v,
                          char author_hex[17])
 {
-    const struct config *cfg = server_config();
+    const struct config *cfg = runtime_config();
     char err[256];
-    struct engine_signals sig = { .honeypot = c->honeypot_filled, .live = server_live() };
+    struct engine_signals sig = { .honeypot = c->honeypot_filled, .live = runtime_live() };
     struct author_counts author;
     uint64_t hash;
     author_hex[0] = '\0';
     if (c->field[CF_EMAIL] && intake_author_hash(c->field[CF_EMAIL], c->len[CF_EMAIL], &hash)) {
         const char *site = c->field[CF_SITE] && c->field[CF_SITE][0] ? c->field[CF_SITE] : "default";
         reputation_hex(hash, author_hex);
-        if (reputation_get(server_reputation(), site, hash, &author))
+        if (reputation_get(runtime_reputation(), site, hash, &author))
             sig.author = &author;
     }
     if (c->has_form_rendered_at) {
         long long age = now / 1000 - c->form_rendered_at;
         sig.too_fast = age < cfg->min_fill_seconds;
     }
-    *rules = server_rules_acquire();
+    *rules = runtime_rules_acquire();
     if (engine_score(*rules, c, &sig, v, err, sizeof err) < 0) {
         log_error("scoring failed: %s", err);
         return -1;
@@ -423,7 +424,7 @@ fail:
 /* Parse the body by its media type; answers and returns -1 on any problem. */
 static int read_comment(struct request_ctx *ctx, struct comment *c)
 {
-    const struct config *cfg = server_config();
+    const struct config *cfg = runtime_config();
     enum body_kind kind;
     char msg[256];
     if (body_kind(http_header(ctx, "Content-Type"), &kind, msg, sizeof msg) < 0) {

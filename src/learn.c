@@ -816,32 +816,11 @@ out:
     return rc;
 }
 
-double learn_model_score(const struct learn_model *m, const char *norm, size_t len)
+/* The general path: every token of the text looked up in m's counts (plus
+ * site's when not NULL), the clues combined. */
+static double score_from_counts(const struct learn_model *m, const struct learn_model *site, const char *norm,
+                                size_t len)
 {
-    if (!m || !m->docs[0] || !m->docs[1])
-        return 0.5;
-    int ngrams = (m->kinds & LEARN_TOKENS_CHARS) != 0;
-    double indexed;
-    if (ngrams && m->clue && indexed_score(m, norm, len, &indexed) == 0)
-        return indexed;
-    struct doc d = { .each = ngrams ? list_token : add_clue, .model = m };
-    if (doc_init(&d, len, m->kinds, 1) < 0)
-        return 0.5;
-    learn_tokens_of(norm, len, m->kinds, doc_token, &d);
-    if (ngrams)
-        add_listed_clues(&d);
-    double p = combine(d.clues, d.nclues, ngrams);
-    doc_done(&d);
-    return p;
-}
-
-double learn_model_score_site(const struct learn_model *m, const struct learn_model *site, const char *norm,
-                              size_t len)
-{
-    if (!site || (!site->docs[0] && !site->docs[1]))
-        return learn_model_score(m, norm, len);
-    if (!m || m->docs[0] + site->docs[0] == 0 || m->docs[1] + site->docs[1] == 0)
-        return 0.5;
     int ngrams = (m->kinds & LEARN_TOKENS_CHARS) != 0;
     struct doc d = { .each = ngrams ? list_token : add_clue, .model = m, .site = site };
     if (doc_init(&d, len, m->kinds, 1) < 0)
@@ -852,6 +831,27 @@ double learn_model_score_site(const struct learn_model *m, const struct learn_mo
     double p = combine(d.clues, d.nclues, ngrams);
     doc_done(&d);
     return p;
+}
+
+double learn_model_score(const struct learn_model *m, const char *norm, size_t len)
+{
+    if (!m || !m->docs[0] || !m->docs[1])
+        return 0.5;
+    int ngrams = (m->kinds & LEARN_TOKENS_CHARS) != 0;
+    double indexed;
+    if (ngrams && m->clue && indexed_score(m, norm, len, &indexed) == 0)
+        return indexed;
+    return score_from_counts(m, NULL, norm, len);
+}
+
+double learn_model_score_site(const struct learn_model *m, const struct learn_model *site, const char *norm,
+                              size_t len)
+{
+    if (!site || (!site->docs[0] && !site->docs[1]))
+        return learn_model_score(m, norm, len);
+    if (!m || m->docs[0] + site->docs[0] == 0 || m->docs[1] + site->docs[1] == 0)
+        return 0.5;
+    return score_from_counts(m, site, norm, len);
 }
 
 /* learn_doc_tokens' doc callback: keep the token. */

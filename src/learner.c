@@ -397,10 +397,10 @@ static void on_log(void *arg, const redisReply *r, const char *error)
                 const redisReply *seq = entry_field(e->element[1], "seq"), *at = entry_field(e->element[1], "at");
                 long long n = seq && seq->type == REDIS_REPLY_STRING ? atoll(seq->str) : 0;
                 if (n != s->seq + 1) {
-                    if (n > s->seq + 1)
-                        load_site(l, s);    /* missed some: load whole */
-                    if (n > s->seq + 1)
-                        break;
+                    /* missed some (the log is capped), or the counts were
+                     * reset (numbering starts again): load whole */
+                    load_site(l, s);
+                    break;
                 } else {
                     long long when = at && at->type == REDIS_REPLY_STRING ? atoll(at->str) : 0;
                     apply_entry(l, c->site, e->element[1], when);

@@ -132,6 +132,13 @@ static struct live_model *model_for(struct live_site *s, const char *model, unsi
     return m;
 }
 
+/* site's counts for model, both made when new; the write lock held. */
+static struct live_model *site_model(struct live *lv, const char *site, const char *model, unsigned kinds)
+{
+    struct live_site *s = site_for(lv, site);
+    return s ? model_for(s, model, kinds) : NULL;
+}
+
 int live_apply(struct live *lv, const char *site, const char *model, unsigned kinds, const uint64_t *tokens,
                size_t n, int from, int to)
 {
@@ -139,8 +146,7 @@ int live_apply(struct live *lv, const char *site, const char *model, unsigned ki
         return 0;
     int rc = -1;
     pthread_rwlock_wrlock(&lv->lock);
-    struct live_site *s = site_for(lv, site);
-    struct live_model *m = s ? model_for(s, model, kinds) : NULL;
+    struct live_model *m = site_model(lv, site, model, kinds);
     if (m) {
         rc = 0;
         if (from >= 0)
@@ -158,8 +164,7 @@ int live_add_counts(struct live *lv, const char *site, const char *model, unsign
 {
     int rc = -1;
     pthread_rwlock_wrlock(&lv->lock);
-    struct live_site *s = site_for(lv, site);
-    struct live_model *m = s ? model_for(s, model, kinds) : NULL;
+    struct live_model *m = site_model(lv, site, model, kinds);
     if (m) {
         rc = 0;
         for (size_t i = 0; i < n && rc == 0; i++) {

@@ -22,13 +22,14 @@
 #include <jansson.h>
 
 #include "raqib/feed.h"
+#include "raqib/http.h"
 #include "raqib/id.h"
 #include "raqib/learner.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/reader.h"
 #include "raqib/rules.h"
-#include "raqib/server.h"
+#include "raqib/runtime.h"
 #include "raqib/store.h"
 #include "raqib/webhook.h"
 
@@ -314,7 +315,7 @@ void queue_claim(struct request_ctx *ctx)
     snprintf(slimit, sizeof slimit, "%lld", (long long)limit);
     snprintf(slease, sizeof slease, "%lld", (long long)lease * 1000);
     snprintf(now, sizeof now, "%lld", now_ms());
-    snprintf(maxd, sizeof maxd, "%ld", server_config()->max_deliveries);
+    snprintf(maxd, sizeof maxd, "%ld", runtime_config()->max_deliveries);
     const char *argv[] = { "3", review, leases, dead, moderator_name(ctx), slimit, slease, now, maxd, prefix };
     json_decref(root);
     http_begin_wait(ctx);
@@ -533,7 +534,7 @@ static void on_content(void *arg, const redisReply *r, const char *error)
 {
     struct decide_call *call = arg;
     struct learner_teach t = { 0 };
-    struct ruleset *rs = server_rules_acquire();
+    struct ruleset *rs = runtime_rules_acquire();
     int built = -1;
     if (r && r->type == REDIS_REPLY_STRING)
         built = learner_teach_build(rs, r->str, r->len, &t);
@@ -565,7 +566,7 @@ int queue_record_decision(struct store *st, const char *site, const char *id, co
     snprintf(call->id, sizeof call->id, "%s", id);
     snprintf(call->status, sizeof call->status, "%s", status);
     snprintf(call->decided_by, sizeof call->decided_by, "%s", decided_by);
-    struct ruleset *rs = server_rules_acquire();
+    struct ruleset *rs = runtime_rules_acquire();
     struct live_model_ref refs[1];
     int learns = rs && strcmp(decided_by, "rules") != 0 && ruleset_live_models(rs, refs, 1) > 0;
     if (rs)

@@ -13,8 +13,8 @@
 
 #include "raqib/authors.h"
 #include "raqib/feed.h"
+#include "raqib/http.h"
 #include "raqib/id.h"
-#include "raqib/server.h"
 #include "raqib/store.h"
 
 struct lookup {

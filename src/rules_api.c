@@ -1,7 +1,7 @@
 /* rules_api.c — GET /v1/rules and POST /v1/rules/reload (admin).
  *
  * Reload builds a new ruleset aside with ruleset_load (the same call SIGHUP
- * makes in server.c) and swaps it in with server_rules_swap only when the
+ * makes in server.c) and swaps it in with runtime_rules_swap only when the
  * whole folder loaded; requests already scoring keep the set they retained.
  * A file that does not parse or compile is refused whole: 422 with the
  * "file:line: what is wrong" message, and the running rules stay.
@@ -27,15 +27,16 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
-#include "raqib/fleet.h"
 #include "raqib/feed.h"
+#include "raqib/fleet.h"
+#include "raqib/http.h"
 #include "raqib/learn.h"
 #include "raqib/live.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/reputation.h"
 #include "raqib/rules.h"
-#include "raqib/server.h"
+#include "raqib/runtime.h"
 #include "raqib/store.h"
 
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,7 +62,7 @@ static int error_location(const char *err, char *file, size_t filelen, long *lin
 
 void rules_api_reload(struct request_ctx *ctx)
 {
-    const char *path = server_config()->rules;
+    const char *path = runtime_config()->rules;
     char err[1024];
     pthread_mutex_lock(&reload_lock);
     struct ruleset *rs = ruleset_load(path, err, sizeof err);
@@ -82,7 +83,7 @@ void rules_api_reload(struct request_ctx *ctx)
         return;
     }
     size_t n = ruleset_size(rs);
-    server_rules_swap(rs);
+    runtime_rules_swap(rs);
     pthread_mutex_unlock(&reload_lock);
     fleet_announce();   /* the other daemons of the service follow */
     log_info("rules reloaded from %s: %zu rules", path, n);
@@ -174,7 +175,7 @@ static json_t *learning_json(const char *site)
 {
     struct live_site_stats st;
     json_t *models = json_array();
-    if (!server_live() || live_site_stats(server_live(), site, &st) < 0)
+    if (!runtime_live() || live_site_stats(runtime_live(), site, &st) < 0)
         st = (struct live_site_stats){ 0 };
     for (size_t i = 0; i < st.nmodels; i++)
         json_array_append_new(models, json_pack("{s:s, s:I, s:I, s:I}", "model", st.models[i].model, "positive",
@@ -184,7 +185,7 @@ static json_t *learning_json(const char *site)
     char when[40], ms[32];
     snprintf(ms, sizeof ms, "%lld", st.last_ms);
     feed_format_time(ms, when, sizeof when);
-    struct reputation *rep = server_reputation();
+    struct reputation *rep = runtime_reputation();
     json_t *authors = json_pack("{s:I, s:I, s:I}", "known", (json_int_t)(rep ? reputation_authors(rep, site) : 0),
                                 "memory_bytes", (json_int_t)(rep ? reputation_memory(rep) : 0), "not_held",
                                 (json_int_t)(rep ? reputation_dropped(rep) : 0));
@@ -239,7 +240,7 @@ void rules_api_list(struct request_ctx *ctx)
         return;
     }
     struct listing *l = calloc(1, sizeof *l);
-    struct ruleset *rs = server_rules_acquire();
+    struct ruleset *rs = runtime_rules_acquire();
     char key[128];
     if (!l || !rs || store_key(key, sizeof key, s, "rulestats") < 0)
         goto oom;

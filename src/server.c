@@ -4,12 +4,8 @@
  * an event_base + evhttp + store connection accepting on a dup of that
  * socket) and then waits on its own loop for signals, delivered as libevent
  * events: SIGTERM/SIGINT drain (stop accepting, let in-flight requests finish
- * within shutdown_timeout, exit 0), SIGHUP reloads the rules.
- *
- * A request that waits on Redis may lose its client first (libevent issue
- * #997): the connection's close callback only marks the context, and the
- * answer is still handed to evhttp_send_reply, which frees a request whose
- * connection is gone instead of writing to it. */
+ * within shutdown_timeout, exit 0), SIGHUP reloads the rules. Requests are answered through http.c; handlers never call back into
+ * this file. */
 #include "raqib/server.h"
 
 #include <errno.h>
@@ -28,297 +24,36 @@
 #include <event2/thread.h>
 #include <event2/util.h>
 
+#include "raqib/akismet.h"
 #include "raqib/auth.h"
 #include "raqib/authors.h"
 #include "raqib/console.h"
 #include "raqib/engine.h"
 #include "raqib/fleet.h"
+#include "raqib/http.h"
 #include "raqib/intake.h"
 #include "raqib/learner.h"
 #include "raqib/live.h"
 #include "raqib/reputation.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
-#include "raqib/reader.h"
 #include "raqib/queue.h"
-#include "raqib/rules_api.h"
-#include "raqib/akismet.h"
+#include "raqib/reader.h"
 #include "raqib/rules.h"
+#include "raqib/rules_api.h"
+#include "raqib/runtime.h"
 #include "raqib/spool.h"
 #include "raqib/store.h"
 #include "raqib/webhook.h"
+#include "raqib/worker.h"
 
-struct worker {
-    int index;
-    pthread_t thread;
-    struct event_base *base;
-    struct evhttp *http;
-    struct evhttp_bound_socket *bound;
-    struct store *store;
-    struct spool *spool;     /* where accepted submissions wait in an outage */
-    struct webhook *webhook;  /* worker 0 only */
-    struct fleet *fleet;      /* worker 0 only: follows the other daemons' rule reloads */
-    struct learner *learner;  /* worker 0 only: follows the sites' learned counts */
-    struct event *wake;      /* activated by the main thread to start the drain */
-    struct event *deadline;  /* drain time limit */
-    struct event *log_flush; /* writes the round's log lines, after the round's I/O */
-    int log_armed;
-    int waiting;             /* requests waiting on the store */
-    int unsent;              /* answers handed to evhttp, not yet written */
-    int draining;
-};
 
 static struct {
     struct config *cfg;
     struct worker *workers;
     int nworkers;
     struct event_base *main_base;
-    pthread_mutex_t rules_lock;
-    struct ruleset *rules;
-    struct live *live;
-    struct reputation *reputation;
-} server = { .rules_lock = PTHREAD_MUTEX_INITIALIZER };
-
-const struct config *server_config(void) { return server.cfg; }
-
-struct store *request_store(const struct request_ctx *ctx) { return ctx->worker->store; }
-
-struct live *server_live(void) { return server.live; }
-
-struct reputation *server_reputation(void) { return server.reputation; }
-
-struct spool *request_spool(const struct request_ctx *ctx) { return ctx->worker->spool; }
-
-struct ruleset *server_rules_acquire(void)
-{
-    pthread_mutex_lock(&server.rules_lock);
-    struct ruleset *rs = ruleset_retain(server.rules);
-    pthread_mutex_unlock(&server.rules_lock);
-    return rs;
-}
-
-void server_rules_swap(struct ruleset *rs)
-{
-    pthread_mutex_lock(&server.rules_lock);
-    struct ruleset *old = server.rules;
-    server.rules = rs;
-    pthread_mutex_unlock(&server.rules_lock);
-    if (old)
-        ruleset_release(old);
-}
-
-/* --- request helpers ---------------------------------------------------- */
-
-static void release(struct request_ctx *ctx);
-
-static const char *method_name(enum evhttp_cmd_type m)
-{
-    switch (m) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    case EVHTTP_REQ_PATCH: return "PATCH";
-    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-    default: return "OTHER";
-    }
-}
-
-static double elapsed_seconds(const struct timespec *start)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-}
-
-/* The connection closed: before our answer, note it (evhttp detaches the
- * request and frees it at evhttp_send_reply); after it, the answer will never
- * complete, so let the context go. */
-static void on_conn_closed(struct evhttp_connection *conn, void *arg)
-{
-    (void)conn;
-    struct request_ctx *ctx = arg;
-    if (ctx->replied)
-        release(ctx);
-    else
-        ctx->client_gone = 1;
-}
-
-/* The answer was written out: the context is no longer needed. */
-static void on_sent(struct evhttp_request *req, void *arg)
-{
-    struct evhttp_connection *conn = evhttp_request_get_connection(req);
-    if (conn)
-        evhttp_connection_set_closecb(conn, NULL, NULL);
-    release(arg);
-}
-
-void http_begin_wait(struct request_ctx *ctx)
-{
-    ctx->waiting = 1;
-    ctx->worker->waiting++;
-    struct evhttp_connection *conn = evhttp_request_get_connection(ctx->req);
-    if (conn)
-        evhttp_connection_set_closecb(conn, on_conn_closed, ctx);
-}
-
-/* A draining worker stops once nothing waits on the store and every answer
- * has been written out. */
-static void maybe_finish_drain(struct worker *w)
-{
-    if (w->draining && w->waiting == 0 && w->unsent == 0)
-        event_base_loopexit(w->base, NULL);
-}
-
-static void release(struct request_ctx *ctx)
-{
-    struct worker *w = ctx->worker;
-    w->unsent--;
-    free(ctx);
-    maybe_finish_drain(w);
-}
-
-/* The access lines of a loop round go out in one write: on_log_flush has
- * the lowest priority, so it runs once the I/O callbacks before it are
- * done (log.c writes a batch that is full or old by itself). */
-static void on_log_flush(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct worker *w = arg;
-    w->log_armed = 0;
-    log_flush();
-}
-
-static void arm_log_flush(struct worker *w)
-{
-    if (!w->log_armed) {
-        w->log_armed = 1;
-        event_active(w->log_flush, EV_TIMEOUT, 1);
-    }
-}
-
-/* Log and count the answer, then hand it to evhttp. The context lives on
- * until the answer is written (on_sent) or the connection dies. */
-static void send_answer(struct request_ctx *ctx, int status)
-{
-    struct worker *w = ctx->worker;
-    double secs = elapsed_seconds(&ctx->start);
-    metrics_request(ctx->route, ctx->client_gone ? 499 : status, secs);
-    const char *uri = evhttp_request_get_uri(ctx->req);
-    struct log_request line = { method_name(evhttp_request_get_command(ctx->req)), uri ? uri : "-", status,
-                                secs > 0 ? (long)(secs * 1e6 + 0.5) : 0, ctx->id, ctx->client_gone };
-    log_request(&line);
-    arm_log_flush(w);
-    if (ctx->waiting) {
-        ctx->waiting = 0;
-        w->waiting--;
-    }
-    struct evhttp_connection *conn = ctx->client_gone ? NULL : evhttp_request_get_connection(ctx->req);
-    ctx->replied = 1;
-    if (conn) {
-        w->unsent++;
-        evhttp_request_set_on_complete_cb(ctx->req, on_sent, ctx);
-        evhttp_connection_set_closecb(conn, on_conn_closed, ctx);
-        evhttp_send_reply(ctx->req, status, NULL, NULL);
-        return;
-    }
-    evhttp_send_reply(ctx->req, status, NULL, NULL);   /* frees a detached request */
-    free(ctx);
-    maybe_finish_drain(w);
-}
-
-void http_add_header(struct request_ctx *ctx, const char *name, const char *value)
-{
-    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), name, value);
-}
-
-void http_reply_text(struct request_ctx *ctx, int status, const char *content_type, const char *text, size_t len)
-{
-    struct evbuffer *out = evhttp_request_get_output_buffer(ctx->req);
-    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Content-Type", content_type);
-    evbuffer_add(out, text, len);
-    send_answer(ctx, status);
-}
-
-void http_reply_json(struct request_ctx *ctx, int status, json_t *body)
-{
-    /* Most answers fit the stack buffer: no allocation for the text. */
-    char small[4096], *text = small;
-    size_t len = body ? json_dumpb(body, small, sizeof small, JSON_COMPACT) : 0;
-    if (body && len > sizeof small) {
-        text = json_dumps(body, JSON_COMPACT);
-        len = text ? strlen(text) : 0;
-    }
-    json_decref(body);
-    if (!text || len == 0) {
-        static const char oom[] = "{\"error\":\"internal\",\"message\":\"out of memory\"}";
-        if (text != small)
-            free(text);
-        http_reply_text(ctx, 500, "application/json", oom, sizeof oom - 1);
-        return;
-    }
-    struct evbuffer *out = evhttp_request_get_output_buffer(ctx->req);
-    evbuffer_add(out, text, len);
-    evbuffer_add(out, "\n", 1);
-    if (text != small)
-        free(text);
-    evhttp_add_header(evhttp_request_get_output_headers(ctx->req), "Content-Type", "application/json");
-    send_answer(ctx, status);
-}
-
-void http_reply_error(struct request_ctx *ctx, int status, const char *code, const char *message)
-{
-    http_reply_json(ctx, status, json_pack("{s:s, s:s}", "error", code, "message", message));
-}
-
-const char *http_header(const struct request_ctx *ctx, const char *name)
-{
-    return evhttp_find_header(evhttp_request_get_input_headers(ctx->req), name);
-}
-
-void http_peer(const struct request_ctx *ctx, char *buf, size_t len)
-{
-    char *addr = NULL;
-    ev_uint16_t port = 0;
-    struct evhttp_connection *conn = evhttp_request_get_connection(ctx->req);
-    if (conn)
-        evhttp_connection_get_peer(conn, &addr, &port);
-    snprintf(buf, len, "%s", addr ? addr : "");
-}
-
-const char *http_body(struct request_ctx *ctx, size_t *len)
-{
-    struct evbuffer *in = evhttp_request_get_input_buffer(ctx->req);
-    *len = evbuffer_get_length(in);
-    if (*len == 0)
-        return "";
-    return (const char *)evbuffer_pullup(in, -1);
-}
-
-char *http_query(const struct request_ctx *ctx, const char *name)
-{
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ctx->req);
-    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
-    if (!query)
-        return NULL;
-    struct evkeyvalq params;
-    TAILQ_INIT(&params);
-    if (evhttp_parse_query_str(query, &params) < 0)
-        return NULL;
-    const char *v = evhttp_find_header(&params, name);
-    char *copy = v ? strdup(v) : NULL;
-    evhttp_clear_headers(&params);
-    return copy;
-}
-
-const char *http_path(const struct request_ctx *ctx)
-{
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ctx->req);
-    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    return path ? path : "/";
-}
+} server;
 
 /* --- operational endpoints ---------------------------------------------- */
 
@@ -569,7 +304,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     }
     struct timeval tv = { server.cfg->shutdown_timeout, 0 };
     event_add(w->deadline, &tv);
-    maybe_finish_drain(w);
+    worker_maybe_finish_drain(w);
 }
 
 static void *worker_main(void *arg)
@@ -628,7 +363,7 @@ static int follow_reload(void *arg, long long version, char *err, size_t errlen)
         return -1;
     }
     log_info("rules reloaded from %s for version %lld: %zu rules", server.cfg->rules, version, ruleset_size(rs));
-    server_rules_swap(rs);
+    runtime_rules_swap(rs);
     return 0;
 }
 
@@ -643,7 +378,7 @@ static int worker_init(struct worker *w, int index, evutil_socket_t listener, ch
     w->http = evhttp_new(w->base);
     w->wake = event_new(w->base, -1, 0, on_wake, w);
     w->deadline = evtimer_new(w->base, on_drain_deadline, w);
-    w->log_flush = event_new(w->base, -1, 0, on_log_flush, w);
+    w->log_flush = event_new(w->base, -1, 0, worker_on_log_flush, w);
     if (!w->http || !w->wake || !w->deadline || !w->log_flush || event_priority_set(w->log_flush, 2) < 0)
         goto fail;
     /* Bodies between max_body and twice that get our own JSON 413. */
@@ -665,7 +400,7 @@ static int worker_init(struct worker *w, int index, evutil_socket_t listener, ch
     store_on_ready(w->store, spool_kick, w->spool);
     if (index == 0 && !(w->fleet = fleet_start(w->base, w->store, follow_reload, NULL)))
         goto fail;
-    if (index == 0 && !(w->learner = learner_start(w->base, w->store, server.live, server.reputation,
+    if (index == 0 && !(w->learner = learner_start(w->base, w->store, runtime_live(), runtime_reputation(),
                                                    cfg->learn_poll_ms)))
         goto fail;
     if (index == 0 && cfg->webhook_url) {
@@ -756,7 +491,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
             return;
         }
         log_info("rules reloaded from %s: %zu rules", server.cfg->rules, ruleset_size(rs));
-        server_rules_swap(rs);
+        runtime_rules_swap(rs);
         fleet_announce();
         return;
     }
@@ -779,9 +514,17 @@ int server_run(struct config *cfg, struct ruleset *rules)
     int rc = 1, started = 0;
     evutil_socket_t listener = -1;
     struct event *sigs[3] = { 0 };
+    struct live *live = live_new((size_t)cfg->learn_max_tokens);
+    struct reputation *rep = reputation_new((size_t)cfg->reputation_max_authors);
     server.cfg = cfg;
-    server.rules = rules;
+    runtime_start(cfg, rules, live, rep);
     signal(SIGPIPE, SIG_IGN);
+    if (!live || !rep) {
+        log_error("out of memory");
+        goto out;
+    }
+    if (!cfg->author_key)
+        log_info("commenter reputation is off: set author_key to know returning commenters (docs/reputation.md)");
     if (auth_dev_mode(cfg) && !is_loopback(cfg->listen)) {
         log_error("no tokens are configured (development mode), so raqibd binds loopback only; "
                   "listen is '%s': add 'token ROLE NAME SECRET' lines or listen on 127.0.0.1", cfg->listen);
@@ -796,11 +539,6 @@ int server_run(struct config *cfg, struct ruleset *rules)
         log_error("%s", err);
         goto out;
     }
-    if (!(server.live = live_new((size_t)cfg->learn_max_tokens)) ||
-        !(server.reputation = reputation_new((size_t)cfg->reputation_max_authors)))
-        goto out;
-    if (!cfg->author_key)
-        log_info("commenter reputation is off: set author_key to know returning commenters (docs/reputation.md)");
     server.nworkers = cfg->threads > 0 ? (int)cfg->threads : default_threads();
     server.workers = calloc((size_t)server.nworkers, sizeof *server.workers);
     server.main_base = event_base_new();
@@ -852,11 +590,7 @@ out:
         event_base_free(server.main_base);
     if (listener >= 0)
         close(listener);
-    server_rules_swap(NULL);
-    live_free(server.live);
-    server.live = NULL;
-    reputation_free(server.reputation);
-    server.reputation = NULL;
+    runtime_stop();
     if (rc == 0)
         log_info("raqibd stopped cleanly");
     return rc;

@@ -1,7 +1,7 @@
 /* console.h — the moderator console's static files, built into raqibd.
  *
  * The files of console/ (HTML, CSS, plain ES modules) are turned into a C
- * array table at build time (tools/embed-console.sh), so the binary alone
+ * array table at build time (console/embed.sh), so the binary alone
  * serves GET /console/: `make run`, `make install` and the container need
  * nothing beside it, and a deployed console always matches its daemon's API.
  * The lookup is pure; server.c answers with it and adds the security headers. */

@@ -235,11 +235,14 @@ subtest 'submit-spam and submit-ham record a correction by the key\'s token' => 
     is $g->{decided_by}, 'site-backend', 'decided by the token name';
     is $g->{reason}, 'akismet submit-spam', 'with a reason';
     is $redis->cmd('XLEN', "raqib:{$site}:decisions") >= 1, 1, 'in the decisions feed';
+    is $redis->cmd('HGET', "raqib:{$site}:c:$ham_id", 'learned'), 'spam', 'and learned: the site\'s models count it as spam';
+    is $redis->cmd('HGET', "raqib:{$site}:learned", 'models/spam.model:p'), 1, 'one positive comment in the site\'s spam counts';
 
     ($s, $b) = ak('/1.1/submit-ham', { %$spam_c }, host => 'akis3cret.rest.akismet.com');
     is $b, 'Thanks for making the web a better place.';
     $g = get_item($spam_id);
     is $g->{status}, 'approved', 'the rules\' spam is overruled';
+    is $redis->cmd('HGET', "raqib:{$site}:learned", 'models/spam.model:n'), 1, 'learned as approved (the rules\' own spam never was)';
     is $g->{decided_by}, 'site-backend';
     my $stats = $redis->cmd('HGETALL', "raqib:{$site}:rulestats");
     my %st = @{ $stats // [] };

@@ -11,7 +11,7 @@ from the abusive lines instead (a regular who turns nasty): what the
 `approve` rules must not publish unless no rule hits it. Deterministic
 (--seed). Writes JSON lines {content, label, email} to stdout.
 
-    tools/reputation-stream.py ../shared/data > /tmp/stream.jsonl
+    tests/rules/reputation-stream.py ../shared/data > /tmp/stream.jsonl
     build/raqib replay --window 1000 < /tmp/stream.jsonl
 """
 import argparse
