@@ -1,5 +1,6 @@
 /* cluster_slot.c — key → slot for Redis Cluster, written from the cluster
- * specification (key distribution model, hash tags). Pure: no I/O. */
+ * specification (key distribution model, hash tags), and the reading of its
+ * MOVED / ASK redirections. Pure: no I/O. */
 #include "raqib/cluster_slot.h"
 
 #include <stdlib.h>
@@ -52,4 +53,29 @@ int cluster_command_key(int argc, const char *const *argv, const size_t *lens)
         if (is(cmd, keyless[i]))
             return -1;
     return 1;   /* GET, SET, HGETALL, XADD, ZADD, SADD, SMEMBERS, INCR, ... : the key comes first */
+}
+
+enum cluster_redirect_kind cluster_parse_redirect(const char *error, int *slot, char *host, size_t hostlen, int *port)
+{
+    enum cluster_redirect_kind kind = strncmp(error, "MOVED ", 6) == 0 ? CLUSTER_MOVED
+                                      : strncmp(error, "ASK ", 4) == 0  ? CLUSTER_ASK
+                                                                         : CLUSTER_NO_REDIRECT;
+    if (kind == CLUSTER_NO_REDIRECT)
+        return kind;
+    const char *p = error + (kind == CLUSTER_MOVED ? 6 : 4);
+    char *end;
+    long s = strtol(p, &end, 10);
+    if (end == p || *end != ' ' || s < 0 || s >= CLUSTER_SLOTS)
+        return CLUSTER_NO_REDIRECT;
+    const char *addr = end + 1, *colon = strrchr(addr, ':');   /* the last ':': IPv6 addresses have more */
+    if (!colon || (size_t)(colon - addr) >= hostlen)
+        return CLUSTER_NO_REDIRECT;
+    long pt = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || *end || pt <= 0 || pt > 65535)
+        return CLUSTER_NO_REDIRECT;
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    *slot = (int)s;
+    *port = (int)pt;
+    return kind;
 }

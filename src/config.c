@@ -609,11 +609,6 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
     }
     if (config_parse_redis_url(cfg->redis, &target, err, errlen) < 0)
         return -1;
-    if (target.mode == REDIS_CLUSTER) {   /* the URL parses; routing by slot is not built yet */
-        seterr(err, errlen, "redis '%s': redis-cluster:// is not supported yet; use redis:// or redis-sentinel://",
-               cfg->redis);
-        return -1;
-    }
     if (cfg->webhook_url && strncmp(cfg->webhook_url, "http://", 7) != 0 && strncmp(cfg->webhook_url, "https://", 8) != 0) {
         seterr(err, errlen, "webhook_url '%s' must be an http:// or https:// URL", cfg->webhook_url);
         return -1;

@@ -10,13 +10,22 @@
  * With a redis-sentinel:// URL the address comes from the sentinels before
  * each (re)connect, the server's ROLE must be master, and a +switch-master
  * or a READONLY answer (a demoted master) drops the connection so the next
- * one goes to the new master; submissions meanwhile go to the spool. */
+ * one goes to the new master; submissions meanwhile go to the spool.
+ *
+ * With a redis-cluster:// URL the connections belong to cluster.c: each op
+ * goes to the master of its first key's slot and follows MOVED and ASK (at
+ * most MAX_REDIRECTS in a row). On TRYAGAIN (a slot being migrated, a
+ * script's keys split between two nodes) or CLUSTERDOWN (a node rejoining,
+ * a failover under way) it is resent every TRYAGAIN_MS until its deadline;
+ * past it a submission goes to the spool like any failure. SCAN walks the
+ * masters one after the other behind a cursor of our own, "NODE:CURSOR". */
 #include "raqib/store.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/event.h>
 #include <hiredis/adapters/libevent.h>
@@ -24,6 +33,8 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 
+#include "raqib/cluster.h"
+#include "raqib/cluster_slot.h"
 #include "raqib/config.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
@@ -80,6 +91,9 @@ static const char submit_script[] =
 
 enum op_kind { OP_SUBMIT, OP_HASH, OP_RAW };
 
+#define MAX_REDIRECTS 8
+#define TRYAGAIN_MS 20
+
 struct op {
     struct store *st;
     enum op_kind kind;
@@ -93,6 +107,14 @@ struct op {
     struct event *deadline;
     int finished;       /* the user's callback has run */
     int in_hiredis;     /* hiredis still holds a callback for this op */
+    /* Cluster only. */
+    int slot;           /* of the first key; -1: any master */
+    int scan_node;      /* SCAN: the master walked (cluster_masters order), else -1 */
+    int redirects;
+    int warned;         /* CLUSTERDOWN logged once */
+    struct event *retry;   /* TRYAGAIN, CLUSTERDOWN: resend when it fires */
+    int retrying;          /* retry is pending: the op is held like in_hiredis */
+    struct op *prev, *next;   /* st->retrying, so store_free finds them */
     /* Kept for a NOSCRIPT retry with EVAL. */
     int argc;
     char **argv;
@@ -104,6 +126,8 @@ struct store {
     redisAsyncContext *ac;
     struct redis_target target;   /* host/port: the server we (re)connect to */
     struct sentinel *sentinel;    /* redis-sentinel:// only */
+    struct cluster *cluster;      /* redis-cluster:// only: the connections are its */
+    struct op *retrying;          /* ops waiting to resend after TRYAGAIN */
     long timeout_ms;
     long flood_ms, dup_ttl, idem_ttl, spam_ttl;
     int connected;      /* TCP up */
@@ -122,6 +146,8 @@ static void op_free(struct op *op)
 {
     if (op->deadline)
         event_free(op->deadline);
+    if (op->retry)
+        event_free(op->retry);
     for (int i = 0; i < op->argc; i++)
         free(op->argv[i]);
     free(op->argv);
@@ -132,7 +158,7 @@ static void op_free(struct op *op)
 /* Free when neither hiredis nor a pending user callback needs it. */
 static void op_release(struct op *op)
 {
-    if (op->finished && !op->in_hiredis)
+    if (op->finished && !op->in_hiredis && !op->retrying)
         op_free(op);
 }
 
@@ -154,12 +180,59 @@ static void finish_failed(struct op *op, const char *why)
     }
 }
 
+/* Take op off the TRYAGAIN wait (it stays allocated). */
+static void retry_cancel(struct op *op)
+{
+    if (!op->retrying)
+        return;
+    event_del(op->retry);
+    op->retrying = 0;
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        op->st->retrying = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+    op->prev = op->next = NULL;
+}
+
+static int send_op(struct op *op);
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct op *op = arg;
+    retry_cancel(op);
+    op->redirects = 0;   /* a fresh try: the slot may ASK again on its way */
+    if (!op->finished && send_op(op) < 0)
+        finish_failed(op, "redis cluster: no connection to the slot's master");
+    op_release(op);
+}
+
+/* TRYAGAIN (the slot is being migrated and the keys are split for a
+ * moment) or CLUSTERDOWN: resend in TRYAGAIN_MS, held on st->retrying. */
+static int retry_later(struct op *op)
+{
+    if (!op->retry && !(op->retry = evtimer_new(op->st->base, on_retry, op)))
+        return -1;
+    struct timeval tv = { 0, TRYAGAIN_MS * 1000 };
+    event_add(op->retry, &tv);
+    op->retrying = 1;
+    op->next = op->st->retrying;
+    if (op->next)
+        op->next->prev = op;
+    op->st->retrying = op;
+    return 0;
+}
+
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct op *op = arg;
     log_warn("redis command timed out after %ld ms", op->st->timeout_ms);
+    retry_cancel(op);
     finish_failed(op, "redis timed out");
     op_release(op);
 }
@@ -218,11 +291,57 @@ static void finish_hash(struct op *op, redisReply *r)
     free(lens);
 }
 
-static int send_op(struct op *op);
+static int send_on(struct op *op, redisAsyncContext *ac, int asking);
+
+/* Cluster errors that are not failures: MOVED and ASK (resend where they
+ * say), TRYAGAIN and CLUSTERDOWN (resend shortly). 1 when op was resent or
+ * will be. */
+static int cluster_reroute(struct op *op, redisAsyncContext *ac, const char *error)
+{
+    struct store *st = op->st;
+    if (!st->cluster)
+        return 0;
+    if (strncmp(error, "TRYAGAIN", 8) == 0)   /* as long as the deadline allows */
+        return retry_later(op) == 0;
+    if (strncmp(error, "CLUSTERDOWN", 11) == 0) {   /* a node (re)joining, a failover: likewise */
+        if (!op->warned++)
+            log_warn("redis cluster: %s; retrying until the deadline", error);
+        return retry_later(op) == 0;
+    }
+    if (op->redirects >= MAX_REDIRECTS)
+        return 0;
+    int asking = 0;
+    redisAsyncContext *to = cluster_redirect(st->cluster, ac, error, &asking);
+    if (!to)
+        return 0;
+    op->redirects++;
+    log_debug("redis cluster: %s", error);
+    return send_on(op, to, asking) == 0;
+}
+
+/* The cursor a cluster SCAN answers: "NODE:CURSOR" of the next call, "0"
+ * once the last master is walked. */
+static void scan_cursor_out(struct op *op, redisReply *r)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING)
+        return;
+    redisReply *cur = r->element[0];
+    char out[64];
+    int done = strcmp(cur->str, "0") == 0;
+    if (done && op->scan_node + 1 >= cluster_masters(op->st->cluster))
+        snprintf(out, sizeof out, "0");
+    else
+        snprintf(out, sizeof out, "%d:%.40s", op->scan_node + done, done ? "0" : cur->str);
+    char *copy = strdup(out);
+    if (!copy)
+        return;
+    free(cur->str);   /* hiredis 0.14 frees replies with free() */
+    cur->str = copy;
+    cur->len = strlen(copy);
+}
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
-    (void)ac;
     struct op *op = privdata;
     redisReply *r = reply;
     op->in_hiredis = 0;
@@ -239,9 +358,11 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             op->argv[1] = strdup(script);
             op->argvlen[0] = 4;
             op->argvlen[1] = strlen(script);
-            if (op->argv[0] && op->argv[1] && send_op(op) == 0)
+            if (op->argv[0] && op->argv[1] && (op->st->cluster ? send_on(op, ac, 0) : send_op(op)) == 0)
                 return;
             finish_failed(op, "could not resend the submit script");
+        } else if (r->type == REDIS_REPLY_ERROR && cluster_reroute(op, ac, r->str)) {
+            return;
         } else if (r->type == REDIS_REPLY_ERROR) {
             log_error("redis error: %s", r->str);
             if (strncmp(r->str, "READONLY", 8) == 0 && op->st->sentinel && op->st->ac == ac && op->st->connected)
@@ -252,8 +373,11 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
             event_del(op->deadline);
             if (op->kind == OP_SUBMIT)
                 finish_submit(op, r);
-            else if (op->kind == OP_RAW)
+            else if (op->kind == OP_RAW) {
+                if (op->scan_node >= 0)
+                    scan_cursor_out(op, r);
                 op->cb.raw(op->arg, r, NULL);
+            }
             else
                 finish_hash(op, r);
         }
@@ -261,26 +385,71 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     op_release(op);
 }
 
-static int send_op(struct op *op)
+/* Send op on ac, after ASKING when an ASK redirection said so. */
+static int send_on(struct op *op, redisAsyncContext *ac, int asking)
 {
-    if (!op->st->ac)
+    if (!ac)
         return -1;
-    if (redisAsyncCommandArgv(op->st->ac, on_reply, op, op->argc, (const char **)op->argv, op->argvlen) != REDIS_OK)
+    if (asking && redisAsyncCommand(ac, NULL, NULL, "ASKING") != REDIS_OK)
+        return -1;
+    if (redisAsyncCommandArgv(ac, on_reply, op, op->argc, (const char **)op->argv, op->argvlen) != REDIS_OK)
         return -1;
     op->in_hiredis = 1;
+    return 0;
+}
+
+/* Send op where it belongs: the one connection, or its slot's master. */
+static int send_op(struct op *op)
+{
+    struct store *st = op->st;
+    if (!st->cluster)
+        return send_on(op, st->ac, 0);
+    if (op->scan_node >= 0)
+        return send_on(op, cluster_master_conn(st->cluster, op->scan_node), 0);
+    return send_on(op, cluster_conn(st->cluster, op->slot), 0);
+}
+
+/* Cluster: the slot of the command's first key, -1 for one without keys. */
+static int command_slot(int argc, const char **argv, const size_t *lens)
+{
+    int k = cluster_command_key(argc, argv, lens);
+    return k < 0 ? -1 : cluster_key_slot(argv[k], lens ? lens[k] : strlen(argv[k]));
+}
+
+/* A cluster SCAN's cursor ("0" or our "NODE:CURSOR") into the master to
+ * walk and that node's own cursor; -1 when it is not one of ours. */
+static int scan_cursor_in(struct op *op)
+{
+    char *cur = op->argv[1], *end;
+    long node = 0;
+    const char *own = cur;
+    if (strcmp(cur, "0") != 0) {
+        node = strtol(cur, &end, 10);
+        if (end == cur || *end != ':' || node < 0 || node >= cluster_masters(op->st->cluster))
+            return -1;
+        own = end + 1;
+    }
+    char *copy = strdup(own);
+    if (!copy)
+        return -1;
+    free(op->argv[1]);
+    op->argv[1] = copy;
+    op->argvlen[1] = strlen(copy);
+    op->scan_node = (int)node;
     return 0;
 }
 
 /* Build an op from argv (copied), send it and arm the deadline. */
 static struct op *start_op(struct store *st, enum op_kind kind, int argc, const char **argv, const size_t *lens, void *arg)
 {
-    if (!st->ready || !st->ac)
+    if (!st->cluster && (!st->ready || !st->ac))
         return NULL;
     struct op *op = calloc(1, sizeof *op);
     if (!op)
         return NULL;
     op->st = st;
     op->kind = kind;
+    op->scan_node = -1;
     op->arg = arg;
     op->argc = argc;
     op->argv = calloc((size_t)argc, sizeof *op->argv);
@@ -296,6 +465,9 @@ static struct op *start_op(struct store *st, enum op_kind kind, int argc, const 
         memcpy(op->argv[i], argv[i], op->argvlen[i]);
         op->argv[i][op->argvlen[i]] = '\0';
     }
+    op->slot = st->cluster ? command_slot(argc, (const char **)op->argv, op->argvlen) : -1;
+    if (st->cluster && argc >= 2 && strcasecmp(op->argv[0], "SCAN") == 0 && scan_cursor_in(op) < 0)
+        goto fail;
     if (send_op(op) < 0)
         goto fail;
     struct timeval tv = { st->timeout_ms / 1000, (st->timeout_ms % 1000) * 1000 };
@@ -388,6 +560,8 @@ int store_get_comment(struct store *st, const char *site, const char *id, store_
 int store_ping(struct store *st, store_hash_fn cb, void *arg)
 {
     const char *argv[] = { "PING" };
+    if (st->cluster && !cluster_is_ready(st->cluster))
+        return -1;   /* a master away: its sites' comments go to the spool */
     struct op *op = start_op(st, OP_HASH, 1, argv, NULL, arg);
     if (!op)
         return -1;
@@ -448,7 +622,7 @@ int store_key(char *buf, size_t len, const char *site, const char *suffix)
     return key(buf, len, site, suffix, NULL);
 }
 
-int store_is_ready(const struct store *st) { return st->ready; }
+int store_is_ready(const struct store *st) { return st->cluster ? cluster_is_ready(st->cluster) : st->ready; }
 
 void store_on_ready(struct store *st, void (*cb)(void *arg), void *arg)
 {
@@ -620,6 +794,14 @@ static void on_switch_master(void *arg)
     }
 }
 
+/* A cluster master was set up: the spool may replay. */
+static void on_cluster_ready(void *arg)
+{
+    struct store *st = arg;
+    if (st->on_ready)
+        st->on_ready(st->on_ready_arg);
+}
+
 struct store *store_new(struct event_base *base, const struct config *cfg, char *err, size_t errlen)
 {
     struct store *st = calloc(1, sizeof *st);
@@ -641,14 +823,22 @@ struct store *store_new(struct event_base *base, const struct config *cfg, char 
     st->reconnect = evtimer_new(base, on_reconnect_timer, st);
     if (st->target.mode == REDIS_SENTINEL)
         st->sentinel = sentinel_new(base, &st->target, on_switch_master, st);
-    if (!st->reconnect || (st->target.mode == REDIS_SENTINEL && !st->sentinel)) {
+    if (st->target.mode == REDIS_CLUSTER) {
+        script_sha(submit_script, st->sha);   /* the same on every node */
+        st->cluster = cluster_new(base, &st->target, submit_script, on_cluster_ready, st);
+    }
+    if (!st->reconnect || (st->target.mode == REDIS_SENTINEL && !st->sentinel) ||
+        (st->target.mode == REDIS_CLUSTER && !st->cluster)) {
         if (st->reconnect)
             event_free(st->reconnect);
+        sentinel_free(st->sentinel);
+        cluster_free(st->cluster);
         free(st);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    connect_now(st);
+    if (!st->cluster)
+        connect_now(st);
     return st;
 }
 
@@ -657,6 +847,13 @@ void store_free(struct store *st)
     if (!st)
         return;
     st->closing = 1;
+    while (st->retrying) {   /* ops waiting out a TRYAGAIN: hiredis does not hold them */
+        struct op *op = st->retrying;
+        retry_cancel(op);
+        finish_failed(op, "the store is closing");
+        op_release(op);
+    }
+    cluster_free(st->cluster);
     if (st->ac)
         redisAsyncFree(st->ac);   /* calls every pending callback with NULL */
     sentinel_free(st->sentinel);

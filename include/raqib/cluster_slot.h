@@ -22,4 +22,11 @@ int cluster_key_slot(const char *key, size_t len);
  * INFO, EVAL with 0 keys...), which may go to any node. lens may be NULL. */
 int cluster_command_key(int argc, const char *const *argv, const size_t *lens);
 
+/* A redirection error, "MOVED 3999 127.0.0.1:6381" or "ASK 3999 h:p":
+ * CLUSTER_MOVED or CLUSTER_ASK with the slot, host (empty when the node
+ * wrote ":port", not knowing its own address) and port; CLUSTER_NO_REDIRECT
+ * for any other error or a malformed one. */
+enum cluster_redirect_kind { CLUSTER_NO_REDIRECT = 0, CLUSTER_MOVED, CLUSTER_ASK };
+enum cluster_redirect_kind cluster_parse_redirect(const char *error, int *slot, char *host, size_t hostlen, int *port);
+
 #endif

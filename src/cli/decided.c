@@ -3,7 +3,9 @@
  * Two passes: the decisions feed (XRANGE in pages) gives the ids, then one
  * pipelined HMGET per page of ids gives each comment's current status, who
  * decided it and its text. Key names follow README.md's table of Redis
- * keys (raqib:{SITE}:decisions, raqib:{SITE}:c:ID). */
+ * keys (raqib:{SITE}:decisions, raqib:{SITE}:c:ID). One site's keys share
+ * its {SITE} slot, so on a redis-cluster:// URL one connection to the master
+ * serving that slot (asked of the seeds with CLUSTER SLOTS) reads them all. */
 #include "raqib/decided.h"
 
 #include <hiredis/hiredis.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "raqib/cluster_slot.h"
 #include "raqib/config.h"
 
 #define PAGE 1000
@@ -86,15 +89,52 @@ static int ask_sentinels(struct redis_target *t, char *err, size_t errlen)
     return -1;
 }
 
-static redisContext *connect_to(const char *url, char *err, size_t errlen)
+/* The master serving slot in one CLUSTER SLOTS reply into t; 0 when found. */
+static int slot_owner(const redisReply *r, int slot, const char *asked, struct redis_target *t)
+{
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 || e->element[0]->integer > slot ||
+            e->element[1]->integer < slot || e->element[2]->type != REDIS_REPLY_ARRAY || e->element[2]->elements < 2 ||
+            e->element[2]->element[0]->type != REDIS_REPLY_STRING)
+            continue;
+        const char *host = e->element[2]->element[0]->str;
+        snprintf(t->host, sizeof t->host, "%s", host[0] && strcmp(host, "?") != 0 ? host : asked);
+        t->port = (int)e->element[2]->element[1]->integer;
+        return 0;
+    }
+    return -1;
+}
+
+/* redis-cluster:// URLs: ask the seeds in turn which master serves the
+ * site's slot (all its keys carry the {site} tag) and put it in t. */
+static int ask_cluster(struct redis_target *t, const char *site, char *err, size_t errlen)
+{
+    char tag[80];
+    int n = snprintf(tag, sizeof tag, "{%s}", site);
+    int slot = cluster_key_slot(tag, (size_t)n);
+    for (int i = 0; i < t->nnodes; i++) {
+        redisContext *c = redisConnectWithTimeout(t->nodes[i].host, t->nodes[i].port, (struct timeval){ 2, 0 });
+        redisReply *a = c && !c->err && t->password[0] ? redisCommand(c, "AUTH %s", t->password) : NULL;
+        redisReply *r = c && !c->err ? redisCommand(c, "CLUSTER SLOTS") : NULL;
+        int ok = slot_owner(r, slot, t->nodes[i].host, t) == 0;
+        freeReplyObject(a);
+        freeReplyObject(r);
+        redisFree(c);
+        if (ok)
+            return 0;
+    }
+    snprintf(err, errlen, "no seed node of the URL said which master serves slot %d (site '%s')", slot, site);
+    return -1;
+}
+
+static redisContext *connect_to(const char *url, const char *site, char *err, size_t errlen)
 {
     struct redis_target t;
     if (config_parse_redis_url(url, &t, err, errlen) < 0)
         return NULL;
-    if (t.mode == REDIS_CLUSTER) {
-        snprintf(err, errlen, "redis-cluster:// is not supported yet");
+    if (t.mode == REDIS_CLUSTER && ask_cluster(&t, site, err, errlen) < 0)
         return NULL;
-    }
     if (t.mode == REDIS_SENTINEL && ask_sentinels(&t, err, errlen) < 0)
         return NULL;
     redisContext *c = redisConnectWithTimeout(t.host, t.port, (struct timeval){ 5, 0 });
@@ -199,7 +239,7 @@ int decided_each(const char *url, const char *site, int include_automatic, char 
 {
     struct ids ids = { 0 };
     memset(counts, 0, sizeof *counts);
-    redisContext *c = connect_to(url, err, errlen);
+    redisContext *c = connect_to(url, site, err, errlen);
     if (!c)
         return -1;
     int rc = read_feed(c, site, &ids, &counts->decisions, after, after_len, err, errlen);

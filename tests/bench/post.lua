@@ -28,6 +28,9 @@ end
 -- BENCH_RUN makes every run's texts new: the same Redis serves all runs and
 -- would answer 409 (duplicate) to a text it has seen.
 local run = os.getenv("BENCH_RUN") or tostring(os.time())
+-- BENCH_SITES=N spreads the comments over sites s0..sN-1 (the Cluster row:
+-- each site's keys live in one slot, so one site would load one master).
+local sites = tonumber(os.getenv("BENCH_SITES") or "") or 0
 local counter = 0
 local thread_id = 0
 local next_id = 0
@@ -45,8 +48,8 @@ function request()
   counter = counter + 1
   local n = thread_id * 100000000 + counter
   local body = string.format(
-    '{"post_id":"p%d","author":"Reader %d","email":"r%s.%d@example.com","content":"%s #%s.%d"}',
-    counter % 500, n, run, n, text, run, n)
+    '{%s"post_id":"p%d","author":"Reader %d","email":"r%s.%d@example.com","content":"%s #%s.%d"}',
+    sites > 0 and string.format('"site":"s%d",', counter % sites) or "", counter % 500, n, run, n, text, run, n)
   return wrk.format("POST", path, headers, body)
 end
 

@@ -177,6 +177,46 @@ for n in $RULE_COUNTS; do
     kill "$PID"; wait "$PID" 2>/dev/null || true
 done
 
+# ---- Redis Cluster: /v1/comments past one Redis core ---------------------------
+# The same raqibd (CL_THREADS workers, the fewest rules) on one redis-server
+# and on a Cluster of three masters, 16 sites spread over them, unpinned: the
+# row needs cores enough for three redis-servers, the workers and wrk
+# (nproc >= 8; BENCH_CLUSTER=1 runs it anyway, to try the script).
+CLUSTER_NOTE="Redis Cluster row: skipped, $(nproc) cores (it needs 8: three redis-servers, raqibd's workers and wrk each want their own)"
+if [ "$(nproc)" -ge 8 ] || [ "${BENCH_CLUSTER:-0}" = 1 ]; then
+    CL_THREADS=$(( $(nproc) - 4 > 8 ? 8 : ( $(nproc) > 5 ? $(nproc) - 4 : 1 ) ))
+    CL_RULES=$(echo $RULE_COUNTS | awk '{ print $1 }')
+    CL=()
+    for port in $(free_port) $(free_port) $(free_port) $(free_port); do
+        mkdir -p "$T/cl$port"
+        args=(--cluster-enabled yes --cluster-config-file nodes.conf)
+        [ ${#CL[@]} = 3 ] && args=()   # the fourth: one plain redis-server to compare with
+        redis-server --port "$port" --bind 127.0.0.1 --dir "$T/cl$port" --appendonly yes --appendfsync everysec \
+            --save "" --logfile "$T/cl$port/redis.log" "${args[@]}" &
+        PIDS+=($!)
+        wait_port "$port"
+        CL+=("$port")
+    done
+    redis-cli --cluster create "127.0.0.1:${CL[0]}" "127.0.0.1:${CL[1]}" "127.0.0.1:${CL[2]}" \
+        --cluster-replicas 0 --cluster-yes >/dev/null
+    for _ in $(seq 1 100); do redis-cli -p "${CL[0]}" cluster info | grep -q cluster_state:ok && break; sleep 0.1; done
+    for url in "redis://127.0.0.1:${CL[3]}/0" "redis-cluster://127.0.0.1:${CL[0]}"; do
+        note "raqibd --threads $CL_THREADS on $url"
+        PORT=$(free_port)
+        "$BUILD/raqibd" --listen "127.0.0.1:$PORT" --rules "$T/r$CL_RULES" --threads "$CL_THREADS" --flood_seconds 0 \
+            --redis "$url" --spool "$T/spoolcl$PORT" 2>"$T/raqibdcl$PORT.log" &
+        PID=$!
+        PIDS+=($PID)
+        wait_port "$PORT"
+        for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+        warm_up "$PORT"
+        R[cluster_${url%%:*}]=$(BENCH_SITES=16 LOAD="" run_wrk "$PORT" /v1/comments 0 "$CONNS")
+        kill "$PID"; wait "$PID" 2>/dev/null || true
+    done
+    CLUSTER_NOTE="Redis Cluster rows: raqibd --threads $CL_THREADS, $CL_RULES rules, 16 sites, nothing pinned;"
+    CLUSTER_NOTE+=" three masters / one Redis: $(ratio "$(first cluster_redis-cluster)" "$(first cluster_redis)")"
+fi
+
 # ---- rspamd on the same 1,000 patterns --------------------------------------
 PEER="$ROOT/../shared/bench/rspamd-peer/run.sh"
 RSPAMD_LINE=""
@@ -235,6 +275,9 @@ for n in $RULE_COUNTS; do
     show "POST /v1/comments, $n rules, half of peak" comments_half_$n
 done
 [ -n "${R[rspamd]:-}" ] && show "rspamd /checkv2, 1000 rules (-c 50)" rspamd
+[ -n "${R[cluster_redis]:-}" ] && show "POST /v1/comments, $CL_THREADS workers, one Redis" cluster_redis
+[ -n "${R[cluster_redis-cluster]:-}" ] && show "POST /v1/comments, $CL_THREADS workers, Cluster x3" cluster_redis-cluster
+echo "$CLUSTER_NOTE"
 echo
 echo "ratios"
 mid=$(echo $RULE_COUNTS | awk '{ print $(NF > 1 ? 2 : 1) }')

@@ -63,12 +63,38 @@ static void test_command_key(void **state)
     assert_int_equal(cluster_command_key(1, ping, NULL), -1);
 }
 
+static void test_redirect(void **state)
+{
+    (void)state;
+    int slot = -1, port = -1;
+    char host[64];
+    assert_int_equal(cluster_parse_redirect("MOVED 3999 127.0.0.1:6381", &slot, host, sizeof host, &port), CLUSTER_MOVED);
+    assert_int_equal(slot, 3999);
+    assert_string_equal(host, "127.0.0.1");
+    assert_int_equal(port, 6381);
+    assert_int_equal(cluster_parse_redirect("ASK 16383 ::1:7002", &slot, host, sizeof host, &port), CLUSTER_ASK);
+    assert_string_equal(host, "::1");
+    assert_int_equal(slot, 16383);
+    assert_int_equal(port, 7002);
+    assert_int_equal(cluster_parse_redirect("MOVED 0 :7001", &slot, host, sizeof host, &port), CLUSTER_MOVED);
+    assert_string_equal(host, "");   /* the node does not know its address: the caller uses the one it asked */
+    const char *bad[] = { "TRYAGAIN Multiple keys request during rehashing of slot", "MOVED", "MOVED 16384 h:1",
+                          "MOVED -1 h:1", "MOVED 5 h", "MOVED 5 h:0", "MOVED 5 h:70000", "MOVED 5 h:12x", "ASK x h:1",
+                          "ERR unknown command" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (cluster_parse_redirect(bad[i], &slot, host, sizeof host, &port) != CLUSTER_NO_REDIRECT)
+            fail_msg("'%s' read as a redirection", bad[i]);
+    char tiny[4];
+    assert_int_equal(cluster_parse_redirect("MOVED 1 longhost:1", &slot, tiny, sizeof tiny, &port), CLUSTER_NO_REDIRECT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keyslot_matches_redis),
         cmocka_unit_test(test_a_sites_keys_share_one_slot),
         cmocka_unit_test(test_command_key),
+        cmocka_unit_test(test_redirect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
