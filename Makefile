@@ -53,7 +53,7 @@ SERVER_LIBS = $(shell pkg-config --libs $(SERVER_PKGS) 2>/dev/null) -lpthread
 # Modules that talk to the network or the event loop; everything else in
 # src/ is pure and may be linked into unit tests and the raqib CLI.
 SERVER_MODULES := main server http runtime intake reader store auth queue feed webhook rules_api akismet spool learner \
-                  console fleet sentinel cluster
+                  console fleet sentinel cluster authors
 ALL_SRCS    := $(wildcard src/*.c)
 SERVER_SRCS := $(patsubst %,src/%.c,$(SERVER_MODULES))
 PURE_SRCS   := $(filter-out $(SERVER_SRCS),$(ALL_SRCS))

@@ -2,7 +2,8 @@
 // folder, history and rules, decisions with a short undo window, bulk
 // decisions and the keyboard. It speaks only the public API (api.md):
 // /v1/whoami, /v1/queue/claim|renew|release, /v1/queue?status=spam,
-// /v1/comments/{id}/decision, /v1/decisions (wave and feed), /v1/rules.
+// /v1/comments/{id}/decision, /v1/decisions (wave and feed), /v1/rules,
+// /v1/authors/decision (trust or block a comment's author).
 import { api, q, token, ApiError } from "./api.js";
 import { h, clear, $, $$ } from "./dom.js";
 import { t, setLang, getLang, statusWord } from "./i18n.js";
@@ -169,7 +170,7 @@ function render() {
   const list = $("#list");
   for (const id of state.order)
     if (!state.cards.has(id))
-      state.cards.set(id, card(state.items.get(id), state.view, { pick: setPick, select, decide }));
+      state.cards.set(id, card(state.items.get(id), state.view, { pick: setPick, select, decide, author: markAuthor }));
   if (!state.order.length) {
     list.replaceChildren(h("p", { class: "empty", text: t(state.view === "spam" ? "empty_spam" : "empty_queue") }));
   } else {
@@ -267,6 +268,25 @@ async function send(s, keepalive = false) {
     const why = e.status === 409 ? t("already", statusWord(e.body.status)) : e.message;
     if (s.view === state.view && s.site === state.site) putBack(s, t("failed") + why);
     if (e.status === 409) state.decided.add(s.id);
+  }
+}
+
+/* ---- the author ------------------------------------------------------------ */
+
+// Trust, block or clear the author of comment id; the card is redrawn with
+// the record the server answers (every card of that author, in fact).
+async function markAuthor(id, action) {
+  try {
+    const rec = await api("POST", "/v1/authors/decision", { site: state.site, comment_id: id, action });
+    for (const [other, it] of state.items) {
+      if (it.author_history?.author !== rec.author) continue;
+      it.author_history = { ...it.author_history, ...rec };
+      state.cards.delete(other);
+    }
+    render();
+    toast(t(action === "clear" ? "author_cleared" : action === "trust" ? "author_trusted" : "author_blocked"), false, 2500);
+  } catch (e) {
+    failed(e);
   }
 }
 

@@ -1,7 +1,8 @@
 // card.js — one comment as a card: who wrote it where and when, its score,
 // its text (dir="auto", matched words marked), every rule that hit it with
-// the rule's description, the author's history when the item carries it,
-// and the decision buttons. Everything untrusted goes in as text (dom.js).
+// the rule's description, the author's history when the item carries it
+// (with trust/block when the author is known by a hash), and the decision
+// buttons. Everything untrusted goes in as text (dom.js).
 import { h } from "./dom.js";
 import { highlighted } from "./highlight.js";
 import { t, ago } from "./i18n.js";
@@ -16,13 +17,26 @@ function authorCounts(item) {
   return null;
 }
 
-function history(item) {
+// Trust / block (or clear a mark) for an author known by a hash: the
+// server names the author by this comment's id, never by e-mail.
+function authorActions(item, c, on) {
+  if (!on.author || typeof c.author !== "string") return [];
+  const acts = c.mark ? [["clear", c.mark === "trusted" ? "untrust" : "unblock"]] : [["trust", "trust"], ["block", "block"]];
+  return [
+    c.mark ? h("span", { class: `pill mark ${c.mark}`, dataset: { mark: c.mark }, text: t(c.mark) }) : null,
+    ...acts.map(([action, word]) => h("button", { type: "button", class: `author-act ${action}`, dataset: { authorAction: action },
+      onclick: (e) => { e.stopPropagation(); on.author(item.id, action); } }, t(word))),
+  ];
+}
+
+function history(item, on) {
   const c = authorCounts(item);
   if (!c) return null;
   return h("div", { class: "author-history" },
     h("span", { class: "label", text: t("author_history") }),
     ...["approved", "rejected", "spam"].map((k) =>
-      h("span", { class: `pill ${k}`, dataset: { count: k }, text: `${t(k === "spam" ? "spam_s" : k)} ${c[k] ?? 0}` })));
+      h("span", { class: `pill ${k}`, dataset: { count: k }, text: `${t(k === "spam" ? "spam_s" : k)} ${c[k] ?? 0}` })),
+    ...authorActions(item, c, on));
 }
 
 function reasons(matches) {
@@ -45,8 +59,8 @@ const ACTIONS = {
   spam: [["approved", "not_spam", "a"], ["rejected", "reject", "r"]],
 };
 
-// The card; on.pick(id, checked), on.select(id) and on.decide(id, status)
-// are the console's handlers.
+// The card; on.pick(id, checked), on.select(id), on.decide(id, status)
+// and on.author(id, action) are the console's handlers.
 export function card(item, view, on) {
   const matches = Array.isArray(item.matches) ? item.matches : [];
   const needles = matches.map((m) => m.matched).filter((s) => typeof s === "string" && s);
@@ -61,7 +75,7 @@ export function card(item, view, on) {
       h("time", { datetime: item.created_at, title: item.created_at, text: ago(item.created_at) }),
       h("span", { class: `score ${scoreClass(item.score)}`, dir: "ltr", text: `${t("score")} ${item.score ?? 0}` })),
     h("div", { class: "content", dir: "auto" }, highlighted(String(item.content ?? ""), needles)),
-    history(item),
+    history(item, on),
     reasons(matches),
     h("div", { class: "actions" },
       ...(ACTIONS[view] || ACTIONS.queue).map(([status, word, key]) =>

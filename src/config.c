@@ -56,6 +56,8 @@ static const struct directive directives[] = {
     { "max_deliveries", D_INT, OFF(max_deliveries), "5", 1, 1000, "claims of one item before it goes to the dead-letter stream" },
     { "learn_max_tokens", D_INT, OFF(learn_max_tokens), "300000", 1000, 100000000, "tokens one site's learned counts of one model may hold in memory (16 bytes each, about twice that with the table's room)" },
     { "learn_poll_ms", D_INT, OFF(learn_poll_ms), "500", 50, 60000, "milliseconds between reads of the sites' learn logs (how soon a decision made on another daemon counts here)" },
+    { "author_key", D_STR, OFF(author_key), NULL, 0, 0, "secret (16+ characters) that keys the hash commenters are known by (HMAC-SHA256 of the e-mail); unset = no commenter reputation" },
+    { "reputation_max_authors", D_INT, OFF(reputation_max_authors), "500000", 100, 100000000, "commenters one site's reputation table may hold in memory (about 64 bytes each); past it new ones look new" },
     { "public_forms", D_INT, OFF(public_forms), "0", 0, 1, "1 = accept form posts to /v1/comments without a token (a site's own comment form)" },
     { "sites", D_STR, OFF(sites), "default", 0, 0, "site names the moderator console offers in its site picker (space-separated)" },
     { "trusted_proxy", D_PROXY, 0, NULL, 0, 0, "ADDRESS[/PREFIX] whose X-Forwarded-For is believed; repeatable" },
@@ -613,6 +615,10 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
     }
     if (check_sites(cfg->sites, err, errlen) < 0)
         return -1;
+    if (cfg->author_key && strlen(cfg->author_key) < 16) {
+        seterr(err, errlen, "author_key must be at least 16 characters: it is what keeps the commenters' hashes from being reversed");
+        return -1;
+    }
     if (cfg->webhook_url && !cfg->webhook_secret) {
         seterr(err, errlen, "webhook_url is set but webhook_secret is not: deliveries must be signed");
         return -1;

@@ -27,6 +27,7 @@
 #include "raqib/live.h"
 #include "raqib/normalize.h"
 #include "raqib/prefilter.h"
+#include "raqib/reputation.h"
 
 #define JIT_STACK_START (32 * 1024)
 #define JIT_STACK_MAX   (512 * 1024)
@@ -146,6 +147,10 @@ static const char *flags_text(struct eval *e, size_t *len)
         for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
             if (counts[i].n)
                 n += (size_t)snprintf(buf + n, sizeof buf - n, "%s=%u ", counts[i].name, counts[i].n);
+        if (e->sig && e->sig->author && n < sizeof buf) {
+            size_t k = reputation_flags(e->sig->author, buf + n, sizeof buf - n);
+            n += k ? k + 1 : 0;   /* its words, and a space as the others end with */
+        }
         if (n)
             buf[--n] = '\0';  /* the trailing space */
         else
@@ -376,6 +381,7 @@ int engine_score(const struct ruleset *rs, const struct comment *c,
         goto out;
     prefilter_begin(&e.pf, ruleset_prefilter(rs));
     const uint64_t *visit = rules_to_visit(&e);
+    int approve_hit = 0, positive_hit = 0;
     for (size_t i = next_rule(visit, 0, n); i < n; i = next_rule(visit, i + 1, n)) {
         int field = 0, hit = rule_eval(&e, rs, i, &field);
         if (hit < 0)
@@ -399,6 +405,8 @@ int engine_score(const struct ruleset *rs, const struct comment *c,
         m->description = info.description;
         m->field = rule_field_name(field);
         m->score = info.score;
+        approve_hit |= info.approve;
+        positive_hit |= info.score > 0;
         memcpy(m->matched, e.matched, sizeof m->matched);
         out->score += info.score;
     }
@@ -407,6 +415,8 @@ int engine_score(const struct ruleset *rs, const struct comment *c,
         out->status = DECISION_SPAM;
     else if (ruleset_approve_threshold(rs, &approve) && out->score <= approve)
         out->status = DECISION_APPROVED;
+    else if (approve_hit && !positive_hit)
+        out->status = DECISION_APPROVED;    /* vouched for, and nothing speaks against it */
     else
         out->status = DECISION_PENDING;
     rc = 0;

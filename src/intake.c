@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "raqib/comment.h"
 #include "raqib/config.h"
@@ -25,6 +26,7 @@
 #include "raqib/id.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
+#include "raqib/reputation.h"
 #include "raqib/rules.h"
 #include "raqib/runtime.h"
 #include "raqib/spool.h"
@@ -210,6 +212,32 @@ void intake_duplicate_hash(const struct comment *c, char hex[65])
         snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 }
 
+int intake_author_hash(const char *email, size_t len, uint64_t *out)
+{
+    const char *key = runtime_config() ? runtime_config()->author_key : NULL;
+    char norm[320];
+    size_t n = 0;
+    if (!key || !email)
+        return 0;
+    while (len && (*email == ' ' || *email == '\t'))
+        email++, len--;
+    while (len && (email[len - 1] == ' ' || email[len - 1] == '\t'))
+        len--;
+    if (!len || len >= sizeof norm)
+        return 0;
+    for (; n < len; n++)
+        norm[n] = (char)tolower((unsigned char)email[n]);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    if (!HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)norm, n, mac, &maclen) || maclen < 8)
+        return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | mac[i];
+    *out = v ? v : 1;   /* 0 names no author (reputation.h) */
+    return 1;
+}
+
 /* A submission on its way to Redis, with its spool record ready in case
  * Redis cannot take it (down, past the deadline, or an error). */
 struct in_flight {
@@ -311,6 +339,8 @@ int intake_store(struct scored *p, const struct comment *c, const char *site, co
     fields[n++] = (struct store_field){ "score", score, strlen(score) };
     fields[n++] = (struct store_field){ "matches", p->matches, strlen(p->matches) };
     fields[n++] = (struct store_field){ "created_at", created_s, strlen(created_s) };
+    if (p->author_hex[0])   /* who wrote it, as reputation knows them: never the e-mail */
+        fields[n++] = (struct store_field){ "author_hash", p->author_hex, 16 };
     if (p->verdict.status != DECISION_PENDING) {
         fields[n++] = (struct store_field){ "decided_at", created_s, strlen(created_s) };
         fields[n++] = (struct store_field){ "decided_by", "rules", 5 };
@@ -338,11 +368,21 @@ int intake_store(struct scored *p, const struct comment *c, const char *site, co
 /* Score c with the live rules at now: the submission signals, then the
  * engine. On success *rules holds a reference the verdict's strings point
  * into (the caller releases it); -1 when scoring failed (logged). */
-static int score_comment(const struct comment *c, long long now, struct ruleset **rules, struct verdict *v)
+static int score_comment(const struct comment *c, long long now, struct ruleset **rules, struct verdict *v,
+                         char author_hex[17])
 {
     const struct config *cfg = runtime_config();
     char err[256];
     struct engine_signals sig = { .honeypot = c->honeypot_filled, .live = runtime_live() };
+    struct author_counts author;
+    uint64_t hash;
+    author_hex[0] = '\0';
+    if (c->field[CF_EMAIL] && intake_author_hash(c->field[CF_EMAIL], c->len[CF_EMAIL], &hash)) {
+        const char *site = c->field[CF_SITE] && c->field[CF_SITE][0] ? c->field[CF_SITE] : "default";
+        reputation_hex(hash, author_hex);
+        if (reputation_get(runtime_reputation(), site, hash, &author))
+            sig.author = &author;
+    }
     if (c->has_form_rendered_at) {
         long long age = now / 1000 - c->form_rendered_at;
         sig.too_fast = age < cfg->min_fill_seconds;
@@ -365,7 +405,7 @@ struct scored *intake_score(struct request_ctx *ctx, const struct comment *c)
     p->created_ms = now_ms();
     if (id_new(ctx->id, p->created_ms) < 0)
         goto fail;
-    if (score_comment(c, p->created_ms, &p->rules, &p->verdict) < 0)
+    if (score_comment(c, p->created_ms, &p->rules, &p->verdict, p->author_hex) < 0)
         goto fail;
     json_t *matches = matches_json(&p->verdict);
     json_t *answer = json_pack("{s:s, s:s, s:o, s:O}", "id", ctx->id, "status", decision_name(p->verdict.status),
@@ -470,9 +510,10 @@ void intake_check(struct request_ctx *ctx)
     struct comment c = { 0 };
     struct ruleset *rules = NULL;
     struct verdict v = { 0 };
+    char author_hex[17];
     if (read_valid_comment(ctx, &c) < 0)
         goto out;
-    if (score_comment(&c, now_ms(), &rules, &v) < 0) {
+    if (score_comment(&c, now_ms(), &rules, &v, author_hex) < 0) {
         http_reply_error(ctx, 500, "internal", "the comment could not be scored");
         goto out;
     }

@@ -20,6 +20,7 @@
 #include "raqib/learn.h"
 #include "raqib/live.h"
 #include "raqib/log.h"
+#include "raqib/reputation.h"
 #include "raqib/rules.h"
 #include "raqib/store.h"
 
@@ -116,6 +117,7 @@ struct learner {
     struct event_base *base;
     struct store *st;
     struct live *lv;
+    struct reputation *rep;
     struct event *tick;
     struct timeval every;
     struct tailed_site *sites;
@@ -204,7 +206,49 @@ static int load_model(struct learner *l, const char *site, const char *name, con
     return rc;
 }
 
-/* Snapshot reply: {docs hash, last log id, name, counts, name, counts, …}. */
+/* The authors hash (HGETALL of raqib:{S}:authors: HASH:approved,
+ * HASH:rejected, HASH:spam, HASH:t, HASH:m) into rep, whole. */
+static void load_authors(struct learner *l, const char *site, const redisReply *h)
+{
+    reputation_forget_site(l->rep, site);
+    struct author_counts c = { 0 };
+    uint64_t cur = 0, a;
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const redisReply *f = h->element[i], *v = h->element[i + 1];
+        char hex[17];
+        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || f->len < 18 || f->str[16] != ':')
+            continue;
+        memcpy(hex, f->str, 16);
+        hex[16] = '\0';
+        if (reputation_parse_hex(hex, &a) < 0)
+            continue;
+        /* Fields of one author need not come together: merge into what rep holds. */
+        if (a != cur) {
+            reputation_get(l->rep, site, a, &c);
+            cur = a;
+        }
+        const char *what = f->str + 17;
+        long long n = atoll(v->str);
+        if (!strcmp(what, "t"))
+            c.last_ms = n;
+        else if (!strcmp(what, "m"))
+            c.mark = !strcmp(v->str, "trusted") ? AUTHOR_TRUSTED : !strcmp(v->str, "blocked") ? AUTHOR_BLOCKED
+                   : AUTHOR_UNMARKED;
+        else if (reputation_status_index(what) == 0)
+            c.approved = n > 0 ? (unsigned long)n : 0;
+        else if (reputation_status_index(what) == 1)
+            c.rejected = n > 0 ? (unsigned long)n : 0;
+        else if (reputation_status_index(what) == 2)
+            c.spam = n > 0 ? (unsigned long)n : 0;
+        if (reputation_set(l->rep, site, a, &c) < 0) {
+            log_warn("reputation: site %s holds reputation_max_authors authors (or memory ran out): "
+                     "the others look new", site);
+            return;
+        }
+    }
+}
+
+/* Snapshot reply: {docs hash, last log id, authors hash, name, counts, name, counts, …}. */
 static void on_snapshot(void *arg, const redisReply *r, const char *error)
 {
     struct site_call *c = arg;
@@ -212,22 +256,27 @@ static void on_snapshot(void *arg, const redisReply *r, const char *error)
     struct tailed_site *s = l->stopping ? NULL : tailed(l, c->site);
     if (s) {
         s->busy = 0;
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->element[0]->type != REDIS_REPLY_ARRAY) {
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_ARRAY ||
+            r->element[2]->type != REDIS_REPLY_ARRAY) {
             log_warn("learning: loading site %s's counts failed: %s", c->site, error ? error : "odd reply");
         } else {
             const redisReply *docs = r->element[0];
             live_forget_site(l->lv, c->site);
-            for (size_t i = 2; i + 1 < r->elements; i += 2)
+            load_authors(l, c->site, r->element[2]);
+            for (size_t i = 3; i + 1 < r->elements; i += 2)
                 if (r->element[i]->type == REDIS_REPLY_STRING && r->element[i + 1]->type == REDIS_REPLY_ARRAY &&
                     load_model(l, c->site, r->element[i]->str, docs, r->element[i + 1]) < 0)
                     log_warn("learning: site %s, model %s: out of memory or other tokens", c->site,
                              r->element[i]->str);
             s->seq = (long long)hash_num(docs, "seq");
-            live_set_decisions(l->lv, c->site, (unsigned long)s->seq, (long long)hash_num(docs, "last_ms"));
+            unsigned long marks = hash_num(docs, "marks");   /* entries that were no decision */
+            live_set_decisions(l->lv, c->site, (unsigned long)s->seq > marks ? (unsigned long)s->seq - marks : 0,
+                               (long long)hash_num(docs, "last_ms"));
             snprintf(s->last_id, sizeof s->last_id, "%s",
                      r->element[1]->type == REDIS_REPLY_STRING ? r->element[1]->str : "0-0");
             s->loaded = 1;
-            log_info("learning: site %s loaded, %lld decisions learned", c->site, s->seq);
+            log_info("learning: site %s loaded, %lld log entries, %zu authors", c->site, s->seq,
+                     reputation_authors(l->rep, c->site));
         }
     }
     free(c);
@@ -236,7 +285,7 @@ static void on_snapshot(void *arg, const redisReply *r, const char *error)
 static const char snapshot_script[] =
     "local docs = redis.call('HGETALL', KEYS[1])\n"
     "local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)\n"
-    "local out = {docs, last[1] and last[1][1] or '0-0'}\n"
+    "local out = {docs, last[1] and last[1][1] or '0-0', redis.call('HGETALL', KEYS[3])}\n"
     "for i = 1, #docs, 2 do\n"
     "  local f = docs[i]\n"
     "  if string.sub(f, -2) == ':k' then\n"
@@ -259,16 +308,17 @@ static struct site_call *site_call(struct learner *l, const char *site)
 
 static void load_site(struct learner *l, struct tailed_site *s)
 {
-    char docs[128], logk[128], prefix[128];
+    char docs[128], logk[128], prefix[128], authors[128];
     store_key(docs, sizeof docs, s->name, "learned");
+    store_key(authors, sizeof authors, s->name, "authors");
     store_key(logk, sizeof logk, s->name, "learnlog");
     store_key(prefix, sizeof prefix, s->name, "learned:");
     struct site_call *c = site_call(l, s->name);
-    const char *argv[] = { "2", docs, logk, prefix };
+    const char *argv[] = { "3", docs, logk, authors, prefix };
     if (!c)
         return;
     s->busy = 1;
-    if (store_eval(l->st, snapshot_script, 4, argv, NULL, on_snapshot, c) < 0) {
+    if (store_eval(l->st, snapshot_script, 5, argv, NULL, on_snapshot, c) < 0) {
         s->busy = 0;
         free(c);
     }
@@ -279,14 +329,41 @@ static const redisReply *entry_field(const redisReply *fields, const char *name)
     return hash_get(fields, name);
 }
 
-/* Apply one log entry's models: name -> from, to, kinds, tokens. */
-static void apply_entry(struct learner *l, const char *site, const redisReply *fields)
+/* An entry's `author` ("HASH FROM TO": a decision moved its counts) or
+ * `mark` ("HASH trusted|blocked|none|erased": the authors API) field. */
+static void apply_author(struct learner *l, const char *site, const char *field, const char *value, long long at)
+{
+    char hex[17], a[16], b[16];
+    uint64_t author;
+    int n = sscanf(value, "%16s %15s %15s", hex, a, b);
+    if (n < 2 || reputation_parse_hex(hex, &author) < 0)
+        return;
+    int rc = 0;
+    if (!strcmp(field, "author") && n == 3)
+        rc = reputation_move(l->rep, site, author, a, b, at);
+    else if (!strcmp(field, "mark") && !strcmp(a, "erased"))
+        reputation_erase(l->rep, site, author);
+    else if (!strcmp(field, "mark"))
+        rc = reputation_mark(l->rep, site, author, !strcmp(a, "trusted") ? AUTHOR_TRUSTED
+                                                   : !strcmp(a, "blocked") ? AUTHOR_BLOCKED : AUTHOR_UNMARKED);
+    if (rc < 0)
+        log_warn("reputation: site %s holds reputation_max_authors authors (or memory ran out): "
+                 "author %s looks new", site, hex);
+}
+
+/* Apply one log entry: models (name -> from, to, kinds, tokens) and the
+ * author's record. */
+static void apply_entry(struct learner *l, const char *site, const redisReply *fields, long long at)
 {
     for (size_t i = 0; i + 1 < fields->elements; i += 2) {
         const redisReply *f = fields->element[i], *v = fields->element[i + 1];
         if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || v->len < 3 ||
             !strcmp(f->str, "seq") || !strcmp(f->str, "at") || !strcmp(f->str, "id"))
             continue;
+        if (!strcmp(f->str, "author") || !strcmp(f->str, "mark")) {
+            apply_author(l, site, f->str, v->str, at);
+            continue;
+        }
         size_t n = (v->len - 3) / 8;
         uint64_t *tokens = malloc((n ? n : 1) * sizeof *tokens);
         if (!tokens)
@@ -325,8 +402,10 @@ static void on_log(void *arg, const redisReply *r, const char *error)
                     load_site(l, s);
                     break;
                 } else {
-                    apply_entry(l, c->site, e->element[1]);
-                    live_note_decision(l->lv, c->site, at && at->type == REDIS_REPLY_STRING ? atoll(at->str) : 0);
+                    long long when = at && at->type == REDIS_REPLY_STRING ? atoll(at->str) : 0;
+                    apply_entry(l, c->site, e->element[1], when);
+                    if (!entry_field(e->element[1], "mark"))   /* a mark on an author is no decision */
+                        live_note_decision(l->lv, c->site, when);
                     s->seq = n;
                 }
                 snprintf(s->last_id, sizeof s->last_id, "%s", e->element[0]->str);
@@ -400,12 +479,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     event_add(l->tick, &l->every);
 }
 
-struct learner *learner_start(struct event_base *base, struct store *st, struct live *lv, long poll_ms)
+struct learner *learner_start(struct event_base *base, struct store *st, struct live *lv, struct reputation *rep,
+                              long poll_ms)
 {
     struct learner *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
-    *l = (struct learner){ .base = base, .st = st, .lv = lv,
+    *l = (struct learner){ .base = base, .st = st, .lv = lv, .rep = rep,
                            .every = { poll_ms / 1000, (poll_ms % 1000) * 1000 } };
     if (!(l->tick = evtimer_new(base, on_tick, l))) {
         free(l);

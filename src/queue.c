@@ -398,17 +398,20 @@ void queue_release(struct request_ctx *ctx)
 /* ---- decisions ----------------------------------------------------------- */
 
 /* KEYS: 1 item, 2 review, 3 decisions feed, 4 rule stats, 5 leases, 6 spam,
- * 7 the site's learned counts, 8 its learn log.
+ * 7 the site's learned counts, 8 its learn log, 9 its authors' records.
  * ARGV: 1 id, 2 status, 3 reason, 4 decided_by, 5 now ms, 6 learned-model
  * key prefix, 7 number of models the decision teaches, then their
  * arguments (learner.h).
  * A moderator's decision stands: repeating it is "same", contradicting it
  * "conflict". An automatic one ("rules") may be overruled, and then counts
  * against the rules that hit the item. A moderator's decision also teaches
- * the site's learned models (teach): automatic ones never do. */
+ * the site's learned models (teach) and counts on its author's record
+ * (count_author): automatic ones never do. The third element of the answer
+ * is 1 when the learn log got an entry. */
 static const char decide_script[] =
     LEARNER_TEACH_LUA
-    "local cur = redis.call('HMGET', KEYS[1], 'status', 'decided_by', 'entry', 'matches', 'learned')\n"
+    LEARNER_AUTHOR_LUA
+    "local cur = redis.call('HMGET', KEYS[1], 'status', 'decided_by', 'entry', 'matches', 'learned', 'author_hash', 'author_as')\n"
     "if not cur[1] then return {'not_found'} end\n"
     "local status, by = ARGV[2], ARGV[4]\n"
     "if cur[2] and cur[2] ~= 'rules' then\n"
@@ -435,8 +438,9 @@ static const char decide_script[] =
     "    end\n"
     "  end\n"
     "end\n"
-    "if by ~= 'rules' then teach(cur[5], status) end\n"
-    "return {'ok', status}\n";
+    "local logged = false\n"
+    "if by ~= 'rules' then logged = teach(cur[5], status, count_author(cur[6], cur[7], status)) end\n"
+    "return {'ok', status, logged and 1 or 0}\n";
 
 /* One decision on its way: read the comment (when the rules learn per
  * site), then the decision script. */
@@ -444,7 +448,6 @@ struct decide_call {
     queue_decided_fn cb;
     void *arg;
     struct store *st;
-    int teaches;                /* the decision script teaches the site's models */
     char site[65], id[64], status[16], decided_by[128];
     char *reason;
 };
@@ -487,7 +490,7 @@ static void on_decide_reply(void *arg, const redisReply *r, const char *error)
     if (outcome == DECIDE_OK && current) {
         metrics_decision(current);
         webhook_note_site(call->site);
-        if (call->teaches)
+        if (r->elements >= 3 && r->element[2]->type == REDIS_REPLY_INTEGER && r->element[2]->integer == 1)
             note_learning_site(call->st, call->site);
     }
     call->cb(call->arg, outcome, current);
@@ -498,7 +501,7 @@ static void on_decide_reply(void *arg, const redisReply *r, const char *error)
 static int send_decision(struct decide_call *call, const struct learner_teach *t)
 {
     char item[600], review[600], feed[600], stats[600], leases[600], spam[600], learned[600], learnlog[600];
-    char prefix[600], now[32], nmodels[16];
+    char authors[600], prefix[600], now[32], nmodels[16];
     snprintf(item, sizeof item, "raqib:{%s}:c:%s", call->site, call->id);
     store_key(review, sizeof review, call->site, "review");
     store_key(feed, sizeof feed, call->site, "decisions");
@@ -507,11 +510,12 @@ static int send_decision(struct decide_call *call, const struct learner_teach *t
     store_key(spam, sizeof spam, call->site, "spam");
     store_key(learned, sizeof learned, call->site, "learned");
     store_key(learnlog, sizeof learnlog, call->site, "learnlog");
+    store_key(authors, sizeof authors, call->site, "authors");
     store_key(prefix, sizeof prefix, call->site, "learned:");
     snprintf(now, sizeof now, "%lld", now_ms());
     int extra = t ? t->argc : 0;
     snprintf(nmodels, sizeof nmodels, "%d", extra / 5);
-    const char *fixed[] = { "8", item, review, feed, stats, leases, spam, learned, learnlog, call->id, call->status,
+    const char *fixed[] = { "9", item, review, feed, stats, leases, spam, learned, learnlog, authors, call->id, call->status,
                             call->reason, call->decided_by, now, prefix, nmodels };
     enum { NFIXED = sizeof fixed / sizeof fixed[0] };
     const char *argv[NFIXED + 5 * 8];
@@ -522,7 +526,6 @@ static int send_decision(struct decide_call *call, const struct learner_teach *t
         argv[i] = fixed[i], lens[i] = strlen(fixed[i]);
     for (int i = 0; i < extra; i++)
         argv[NFIXED + i] = t->argv[i], lens[NFIXED + i] = t->lens[i];
-    call->teaches = extra > 0;
     return store_eval(call->st, decide_script, NFIXED + extra, argv, lens, on_decide_reply, call);
 }
 

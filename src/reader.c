@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "raqib/authors.h"
 #include "raqib/feed.h"
 #include "raqib/http.h"
 #include "raqib/id.h"
@@ -62,6 +63,11 @@ json_t *reader_item_json(const struct store_hash *h, enum role role)
     if (role >= ROLE_MODERATE) {
         put_text(obj, h, "email");
         put_text(obj, h, "ip");
+        /* What moderators decided about this commenter before (the console
+         * shows it beside the comment); absent when not known by a hash. */
+        json_t *record = authors_item_record(value_of(h, "site", NULL), value_of(h, "author_hash", NULL));
+        if (record)
+            json_object_set_new(obj, "author_history", record);
     }
     const char *score = value_of(h, "score", NULL);
     double s = score ? atof(score) : 0;

@@ -58,6 +58,7 @@ struct rule {
     int line;
     double score;
     int has_score;
+    int approve;                /* `approve`: vouches for the comment (engine.h) */
     struct rule_cond *conds;
     size_t nconds;
 };
@@ -1094,14 +1095,14 @@ static int parse_line(struct parser *p, char *line)
         return parse_rule(p, rest);
     if (strcmp(key, "threshold") == 0)
         return parse_threshold(p, rest);
-    static const char *keys[] = { "match", "unless", "words", "links", "learned", "score", "describe" };
+    static const char *keys[] = { "match", "unless", "words", "links", "learned", "score", "describe", "approve" };
     size_t k;
     for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
         if (strcmp(key, keys[k]) == 0)
             break;
     if (k == sizeof keys / sizeof keys[0])
         return perr(p, "unknown key '%s' (expected rule, match, unless, words, links, learned, "
-                    "score, describe or threshold)", key);
+                    "score, describe, approve or threshold)", key);
     struct rule *r = current(p);
     if (!r)
         return perr(p, "%s outside a rule (start one with: rule NAME)", key);
@@ -1111,6 +1112,14 @@ static int parse_line(struct parser *p, char *line)
     case 2: return parse_words(p, rest);
     case 3: return parse_links(p, rest);
     case 4: return parse_learned(p, rest);
+    case 7:
+        /* approve: the rule approves the comment without review when no
+         * rule with a positive score hit it (engine.h). No arguments. */
+        strip_comment(rest);
+        if (next_token(&rest))
+            return perr(p, "approve takes nothing after it");
+        r->approve = 1;
+        return 0;
     case 5: {
         strip_comment(rest);
         char *num = next_token(&rest);
@@ -1385,6 +1394,7 @@ void ruleset_rule_info(const struct ruleset *rs, size_t i, struct rule_info *out
     out->file = r->file;
     out->line = r->line;
     out->score = r->score;
+    out->approve = r->approve;
     out->kind = kinds[r->conds[c].kind];
     out->field = rule_field_name(r->conds[c].field);
     out->view = norm_view_name((enum norm_view)r->conds[c].view);

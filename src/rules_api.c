@@ -34,6 +34,7 @@
 #include "raqib/live.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
+#include "raqib/reputation.h"
 #include "raqib/rules.h"
 #include "raqib/runtime.h"
 #include "raqib/store.h"
@@ -127,6 +128,8 @@ static json_t *rule_json(const struct rule_info *info)
     if (o)
         json_object_set_new(o, "decisions", json_pack("{s:i, s:i, s:i, s:i}", "approved", 0, "rejected", 0,
                                                       "spam", 0, "overruled", 0));
+    if (o && info->approve)   /* vouches for a comment no positive rule hit */
+        json_object_set_new(o, "approve", json_true());
     if (o && info->model)   /* what the model has learned from */
         json_object_set_new(o, "model", json_pack("{s:s, s:I, s:I, s:I}", "file", info->model_file, "positive",
                                                   (json_int_t)learn_model_docs(info->model, 1), "negative",
@@ -165,7 +168,9 @@ static void apply_stat(json_t *rules, const char *field, size_t flen, const char
 
 /* What the site's moderators have taught its models (live.h), as this
  * daemon holds it: decisions learned, when the last was, and per model the
- * comments counted on each side and the tokens held. */
+ * comments counted on each side and the tokens held; and the commenters
+ * it knows (reputation.h): held for this site, bytes for all, and how many
+ * were not held because a site's table was full. */
 static json_t *learning_json(const char *site)
 {
     struct live_site_stats st;
@@ -180,8 +185,12 @@ static json_t *learning_json(const char *site)
     char when[40], ms[32];
     snprintf(ms, sizeof ms, "%lld", st.last_ms);
     feed_format_time(ms, when, sizeof when);
-    return json_pack("{s:I, s:o, s:o}", "decisions", (json_int_t)st.decisions, "last_learned_at",
-                     st.last_ms ? json_string(when) : json_null(), "models", models);
+    struct reputation *rep = runtime_reputation();
+    json_t *authors = json_pack("{s:I, s:I, s:I}", "known", (json_int_t)(rep ? reputation_authors(rep, site) : 0),
+                                "memory_bytes", (json_int_t)(rep ? reputation_memory(rep) : 0), "not_held",
+                                (json_int_t)(rep ? reputation_dropped(rep) : 0));
+    return json_pack("{s:I, s:o, s:o, s:o}", "decisions", (json_int_t)st.decisions, "last_learned_at",
+                     st.last_ms ? json_string(when) : json_null(), "models", models, "authors", authors);
 }
 
 /* precision = (rejected + spam) / (approved + rejected + spam), null when no

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "raqib/live.h"
+#include "raqib/reputation.h"
 #include "raqib/rules.h"
 
 static struct {
@@ -14,13 +15,15 @@ static struct {
     pthread_mutex_t rules_lock;
     struct ruleset *rules;
     struct live *live;
+    struct reputation *rep;
 } runtime = { .rules_lock = PTHREAD_MUTEX_INITIALIZER };
 
-void runtime_start(const struct config *cfg, struct ruleset *rules, struct live *live)
+void runtime_start(const struct config *cfg, struct ruleset *rules, struct live *live, struct reputation *rep)
 {
     runtime.cfg = cfg;
     runtime.rules = rules;
     runtime.live = live;
+    runtime.rep = rep;
 }
 
 void runtime_stop(void)
@@ -28,11 +31,15 @@ void runtime_stop(void)
     runtime_rules_swap(NULL);
     live_free(runtime.live);
     runtime.live = NULL;
+    reputation_free(runtime.rep);
+    runtime.rep = NULL;
 }
 
 const struct config *runtime_config(void) { return runtime.cfg; }
 
 struct live *runtime_live(void) { return runtime.live; }
+
+struct reputation *runtime_reputation(void) { return runtime.rep; }
 
 struct ruleset *runtime_rules_acquire(void)
 {

@@ -26,6 +26,7 @@
 
 #include "raqib/akismet.h"
 #include "raqib/auth.h"
+#include "raqib/authors.h"
 #include "raqib/console.h"
 #include "raqib/engine.h"
 #include "raqib/fleet.h"
@@ -33,6 +34,7 @@
 #include "raqib/intake.h"
 #include "raqib/learner.h"
 #include "raqib/live.h"
+#include "raqib/reputation.h"
 #include "raqib/log.h"
 #include "raqib/metrics.h"
 #include "raqib/queue.h"
@@ -170,6 +172,9 @@ static const struct route routes[] = {
     { EVHTTP_REQ_POST, "/v1/comments/{id}/decision", ROLE_MODERATE, queue_decide, "POST /v1/comments/{id}/decision" },
     { EVHTTP_REQ_POST, "/v1/decisions", ROLE_MODERATE, queue_decide_many, "POST /v1/decisions" },
     { EVHTTP_REQ_GET, "/v1/decisions", ROLE_SUBMIT, feed_list, "GET /v1/decisions" },
+    { EVHTTP_REQ_POST, "/v1/authors/decision", ROLE_MODERATE, authors_decide, "POST /v1/authors/decision" },
+    { EVHTTP_REQ_GET, "/v1/authors", ROLE_MODERATE, authors_list, "GET /v1/authors" },
+    { EVHTTP_REQ_DELETE, "/v1/authors", ROLE_ADMIN, authors_erase, "DELETE /v1/authors" },
     { EVHTTP_REQ_GET, "/v1/rules", ROLE_ADMIN, rules_api_list, "GET /v1/rules" },
     { EVHTTP_REQ_POST, "/v1/rules/reload", ROLE_ADMIN, rules_api_reload, "POST /v1/rules/reload" },
     { EVHTTP_REQ_POST, "/1.1/verify-key", ROLE_NONE, akismet_verify_key, "POST /1.1/verify-key" },
@@ -395,7 +400,8 @@ static int worker_init(struct worker *w, int index, evutil_socket_t listener, ch
     store_on_ready(w->store, spool_kick, w->spool);
     if (index == 0 && !(w->fleet = fleet_start(w->base, w->store, follow_reload, NULL)))
         goto fail;
-    if (index == 0 && !(w->learner = learner_start(w->base, w->store, runtime_live(), cfg->learn_poll_ms)))
+    if (index == 0 && !(w->learner = learner_start(w->base, w->store, runtime_live(), runtime_reputation(),
+                                                   cfg->learn_poll_ms)))
         goto fail;
     if (index == 0 && cfg->webhook_url) {
         w->webhook = webhook_start(w->base, w->store, cfg, err, errlen);
@@ -509,13 +515,16 @@ int server_run(struct config *cfg, struct ruleset *rules)
     evutil_socket_t listener = -1;
     struct event *sigs[3] = { 0 };
     struct live *live = live_new((size_t)cfg->learn_max_tokens);
+    struct reputation *rep = reputation_new((size_t)cfg->reputation_max_authors);
     server.cfg = cfg;
-    runtime_start(cfg, rules, live);
+    runtime_start(cfg, rules, live, rep);
     signal(SIGPIPE, SIG_IGN);
-    if (!live) {
+    if (!live || !rep) {
         log_error("out of memory");
         goto out;
     }
+    if (!cfg->author_key)
+        log_info("commenter reputation is off: set author_key to know returning commenters (docs/reputation.md)");
     if (auth_dev_mode(cfg) && !is_loopback(cfg->listen)) {
         log_error("no tokens are configured (development mode), so raqibd binds loopback only; "
                   "listen is '%s': add 'token ROLE NAME SECRET' lines or listen on 127.0.0.1", cfg->listen);

@@ -51,6 +51,8 @@ struct config {
     long max_deliveries;      /* claims before an item is dead-lettered */
     long learn_max_tokens;    /* tokens one site's counts of one model may hold in memory */
     long learn_poll_ms;       /* how often a daemon reads the sites' learn logs */
+    char *author_key;         /* keys the commenters' hashes (reputation.h); NULL: reputation off */
+    long reputation_max_authors; /* authors one site's table holds in memory */
     long public_forms;        /* 1: browsers may post forms without a token */
     char *sites;              /* space-separated site names for the console's picker */
     struct token *tokens;

@@ -14,6 +14,7 @@
 #include "raqib/rules.h"
 
 struct live;
+struct author_counts;
 
 enum decision { DECISION_PENDING = 0, DECISION_APPROVED, DECISION_SPAM };
 
@@ -26,6 +27,11 @@ struct engine_signals {
     /* The sites' own learned counts `learned … site` rules add to their
      * models (live.h); NULL: the models alone. */
     const struct live *live;
+    /* What moderators decided about this commenter on this site
+     * (reputation.h): it adds author_approved=N author_rejected=N
+     * author_spam=N author_trusted author_blocked to `flags`. NULL: an
+     * author not known (or reputation off). */
+    const struct author_counts *author;
 };
 
 /* One rule that hit. Strings point into the ruleset: keep it retained while
@@ -50,6 +56,10 @@ struct verdict {
     size_t nmatches;
     unsigned limit_hits;    /* patterns stopped by the match/depth limit */
 };
+
+/* Status: spam at or above the spam threshold; approved at or below the
+ * approve threshold, or when an `approve` rule hit and no rule with a
+ * positive score did (a rule hit always wins over trust); else pending. */
 
 /* Score c. Returns 0 and fills out (free with verdict_free), or -1 on
  * allocation failure with err filled. sig may be NULL. */

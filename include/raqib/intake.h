@@ -5,6 +5,7 @@
 #define RAQIB_INTAKE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "raqib/engine.h"
 
@@ -21,6 +22,7 @@ struct scored {
     char *matches;              /* JSON array of the matches */
     long long created_ms;
     char site[65];              /* set by intake_store */
+    char author_hex[17];        /* the commenter's keyed hash ("" when none): reputation.h */
     /* Called once with the store's answer instead of the /v1/comments
      * answers; it must answer the request. The scored is freed after. */
     void (*done)(struct scored *s, const struct store_result *res);
@@ -48,6 +50,12 @@ void intake_scored_free(struct scored *s);
  * the first comment with them, so a later report (Akismet's submit-spam)
  * can find the item again. */
 void intake_duplicate_hash(const struct comment *c, char hex[65]);
+
+/* The keyed hash a commenter is known by (reputation.h): the first 64
+ * bits of HMAC-SHA256 under the author_key directive of the e-mail with
+ * surrounding blanks cut and letters lowercased. 1 and *out, or 0 when
+ * there is no key or no address. */
+int intake_author_hash(const char *email, size_t len, uint64_t *out);
 
 /* 503 for a store that is not connected. */
 void intake_reply_store_down(struct request_ctx *ctx);

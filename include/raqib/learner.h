@@ -11,9 +11,13 @@
  *
  * Redis layout per site S: raqib:{S}:learned (hash: MODEL:p, MODEL:n
  * comments counted per side, MODEL:k token kinds, seq decisions learned,
- * last_ms); raqib:{S}:learned:MODEL (hash: 8-byte token + 'p' or 'n' ->
- * count); raqib:{S}:learnlog (stream: seq, at, id, then MODEL -> from,
- * to, kinds and the tokens, 8 bytes each). */
+ * last_ms, marks: entries that were moderators' marks on authors, not
+ * decisions); raqib:{S}:learned:MODEL (hash: 8-byte token + 'p' or 'n' ->
+ * count); raqib:{S}:authors (hash, LEARNER_AUTHOR_LUA); raqib:{S}:learnlog
+ * (stream: seq, at, id, then MODEL -> from, to, kinds and the tokens, 8
+ * bytes each; `author` -> "HASH FROM TO" when a decision moved its
+ * author's counts; `mark` -> "HASH trusted|blocked|none|erased" for the
+ * authors API, authors.h). */
 #ifndef RAQIB_LEARNER_H
 #define RAQIB_LEARNER_H
 
@@ -22,6 +26,7 @@
 struct event_base;
 struct store;
 struct live;
+struct reputation;
 struct ruleset;
 
 /* The arguments a decision adds to the decision script so the site's
@@ -40,8 +45,10 @@ struct learner_teach {
 int learner_teach_build(const struct ruleset *rs, const char *content, size_t len, struct learner_teach *out);
 void learner_teach_free(struct learner_teach *t);
 
-/* The Lua function the decision script calls: teach(prev, status) moves
- * the tokens from the side prev counted on to status's. Expects KEYS[7]
+/* The Lua function the decision script calls: teach(prev, status, extra)
+ * moves the tokens from the side prev counted on to status's and appends
+ * one learn log entry with them and the fields in extra (the author's
+ * move); true when it appended one. Expects KEYS[7]
  * the site's learned hash, KEYS[8] its learn log, ARGV[1] id, ARGV[5]
  * now ms, ARGV[6] the learned-model key prefix and ARGV[7] the number of
  * models, then five arguments per model (learner_teach). */
@@ -53,11 +60,12 @@ void learner_teach_free(struct learner_teach *t);
     "  if on_side(pos, st) then return 'p' elseif on_side(neg, st) then return 'n' end\n" \
     "  return '-'\n" \
     "end\n" \
-    "local function teach(prev, status)\n" \
+    "local function teach(prev, status, extra)\n" \
     "  local n = tonumber(ARGV[7] or '0') or 0\n" \
-    "  if n == 0 or prev == status then return end\n" \
+    "  local models = n > 0 and prev ~= status\n" \
+    "  if not models and #extra == 0 then return false end\n" \
     "  local entry = {}\n" \
-    "  for i = 0, n - 1 do\n" \
+    "  for i = 0, (models and n or 0) - 1 do\n" \
     "    local b = 8 + i * 5\n" \
     "    local name, pos, neg, kinds, blob = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]\n" \
     "    local from, to = side_of(pos, neg, prev), side_of(pos, neg, status)\n" \
@@ -75,18 +83,41 @@ void learner_teach_free(struct learner_teach *t);
     "      entry[#entry + 1] = from .. to .. kinds .. blob\n" \
     "    end\n" \
     "  end\n" \
-    "  redis.call('HSET', KEYS[1], 'learned', status)\n" \
+    "  if models then redis.call('HSET', KEYS[1], 'learned', status) end\n" \
+    "  for _, x in ipairs(extra) do entry[#entry + 1] = x end\n" \
     "  local seq = redis.call('HINCRBY', KEYS[7], 'seq', 1)\n" \
     "  redis.call('HSET', KEYS[7], 'last_ms', ARGV[5])\n" \
     "  redis.call('XADD', KEYS[8], 'MAXLEN', '~', 1000, '*', 'seq', seq, 'at', ARGV[5], 'id', ARGV[1], unpack(entry))\n" \
+    "  return true\n" \
+    "end\n"
+
+/* The Lua the decision script runs before teach for a moderator's
+ * decision: count_author(item, status) moves the comment's author (item
+ * field author_hash) in the site's authors hash (KEYS[9]) from the status
+ * it was counted as (item field author_as) to status, and returns the
+ * learn log fields that say so ({} when nothing moved). Fields of the
+ * authors hash per author HASH: HASH:approved, HASH:rejected, HASH:spam
+ * (counts), HASH:t (last decision, ms), HASH:m (trusted or blocked). */
+#define LEARNER_AUTHOR_LUA \
+"local function count_author(a, from, status)\n" \
+    "  if not a or from == status then return {} end\n" \
+    "  if from == 'approved' or from == 'rejected' or from == 'spam' then\n" \
+    "    if redis.call('HINCRBY', KEYS[9], a .. ':' .. from, -1) <= 0 then redis.call('HDEL', KEYS[9], a .. ':' .. from) end\n" \
+    "  end\n" \
+    "  redis.call('HINCRBY', KEYS[9], a .. ':' .. status, 1)\n" \
+    "  redis.call('HSET', KEYS[9], a .. ':t', ARGV[5])\n" \
+    "  redis.call('HSET', KEYS[1], 'author_as', status)\n" \
+    "  return {'author', a .. ' ' .. (from or '-') .. ' ' .. status}\n" \
     "end\n"
 
 /* The set every daemon reads to know which sites learned something. */
 #define LEARNER_SITES_KEY "raqib:learned:sites"
 
-/* Start tailing on base with st (on the loop thread), applying to lv;
- * poll_ms between polls. NULL when out of memory. */
-struct learner *learner_start(struct event_base *base, struct store *st, struct live *lv, long poll_ms);
+/* Start tailing on base with st (on the loop thread), applying models'
+ * counts to lv and authors' records to rep; poll_ms between polls. NULL
+ * when out of memory. */
+struct learner *learner_start(struct event_base *base, struct store *st, struct live *lv, struct reputation *rep,
+                              long poll_ms);
 /* Stop polling (before the store is freed: calls in flight then fail into
  * the learner harmlessly), then free (after the store). */
 void learner_stop(struct learner *l);

@@ -2,7 +2,7 @@
  *
  * Reads every *.rules file of a folder in name order (or one file) with the
  * grammar of shared/design/rules.md (rule, match, words, links, score,
- * describe, threshold) and compiles each pattern once with PCRE2 (UTF, UCP,
+ * describe, approve, threshold) and compiles each pattern once with PCRE2 (UTF, UCP,
  * JIT). A struct ruleset is immutable once loaded and reference-counted, so a
  * reload can build a new one aside and swap it in while requests finish on
  * the old one. Pure module. */
@@ -24,6 +24,7 @@ struct rule_info {
     const char *file;         /* file name relative to the rules folder */
     int line;                 /* line of the `rule` keyword */
     double score;
+    int approve;              /* `approve`: approves when no positive-score rule hit */
     const char *kind;         /* "match", "words", "links" or "learned" */
     const char *field;        /* "content", "any", "flags", … */
     const char *view;         /* "norm", "raw", … */

@@ -8,14 +8,20 @@
  * a spam-folder item whose label is ham or clean is rescued, one that is
  * spam stays where the rules put it, unlearned, as in the daemon). The
  * decisions are learned with live_learn, the arithmetic the daemon applies
- * from Redis. Prints, per window of N comments, spam caught, ham marked
- * spam, abuse flagged and clean flagged, fresh → learning. */
+ * from Redis. A line with an `email` is known by it: the learning site
+ * keeps its commenters' records as the daemon does (reputation.h; counts
+ * of the moderators' decisions, shown to the rules in `flags`), so a clean
+ * regular's comment may be approved without review. Prints, per window of
+ * N comments, spam caught, ham marked spam, abuse flagged, clean flagged,
+ * the moderator load (comments held for a moderator) and the spam or abuse
+ * approved without review, fresh → learning. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "raqib/live.h"
+#include "raqib/reputation.h"
 #include "raqib/rules.h"
 
 /* One labeled comment of the stream. */
@@ -28,6 +34,7 @@ struct item {
 /* Counts of one window (or a total), for one way of scoring. */
 struct counts {
     size_t spam, spam_caught, ham, ham_spam, abusive, abusive_flagged, clean, clean_flagged;
+    size_t all, held, bad_approved;     /* comments; pending (a moderator's work); spam/abuse approved */
 };
 
 struct replay_opts {
@@ -109,6 +116,9 @@ fail:
 static void count(struct counts *k, const struct item *it, const struct verdict *v)
 {
     int spam = v->status == DECISION_SPAM, flag = flagged(v);
+    k->all++;
+    k->held += v->status == DECISION_PENDING;
+    k->bad_approved += v->status == DECISION_APPROVED && it->label > 0;
     if (!it->abuse && it->label > 0)
         k->spam++, k->spam_caught += spam;
     else if (!it->abuse)
@@ -124,6 +134,7 @@ static void add(struct counts *into, const struct counts *k)
     into->spam += k->spam, into->spam_caught += k->spam_caught, into->ham += k->ham;
     into->ham_spam += k->ham_spam, into->abusive += k->abusive, into->abusive_flagged += k->abusive_flagged;
     into->clean += k->clean, into->clean_flagged += k->clean_flagged;
+    into->all += k->all, into->held += k->held, into->bad_approved += k->bad_approved;
 }
 
 /* "  41.0→ 63.2" for part of whole under both scorings; "      –     " when none. */
@@ -142,24 +153,41 @@ static void print_row(const char *what, const struct counts *fresh, const struct
     print_rate(fresh->ham_spam, learn->ham_spam, fresh->ham);
     print_rate(fresh->abusive_flagged, learn->abusive_flagged, fresh->abusive);
     print_rate(fresh->clean_flagged, learn->clean_flagged, fresh->clean);
-    printf("\n");
+    print_rate(fresh->held, learn->held, fresh->all);
+    printf(" %5zu → %5zu\n", fresh->bad_approved, learn->bad_approved);
 }
 
 /* The moderator's decision on a comment the learning site scored v, or
- * NULL when no moderator sees it (spam the rules set aside that is spam). */
+ * NULL when no moderator sees it (spam the rules set aside that is spam,
+ * or a comment approved without review: published). */
 static const char *moderator_decision(const struct item *it, const struct verdict *v)
 {
-    if (v->status == DECISION_SPAM && it->label > 0)
+    if ((v->status == DECISION_SPAM && it->label > 0) || v->status == DECISION_APPROVED)
         return NULL;
     if (it->label < 0)
         return "approved";
     return it->abuse ? "rejected" : "spam";
 }
 
-/* Score one item both ways and learn its decision; -1 on failure. */
-static int replay_one(const struct ruleset *rs, struct live *lv, const struct replay_opts *o, const struct item *it,
-                      int decide, struct counts *fresh, struct counts *learn, long long at)
+/* The commenter's 64-bit name: FNV-1a of the lowercased e-mail (the daemon
+ * keys an HMAC; here nothing leaves memory). 0: no e-mail. */
+static uint64_t author_of(const struct comment *c)
 {
+    uint64_t h = 0xcbf29ce484222325ull;
+    if (!c->field[CF_EMAIL] || !c->len[CF_EMAIL])
+        return 0;
+    for (size_t i = 0; i < c->len[CF_EMAIL]; i++) {
+        unsigned char b = (unsigned char)c->field[CF_EMAIL][i];
+        h = (h ^ (b >= 'A' && b <= 'Z' ? b + 32 : b)) * 0x100000001b3ull;
+    }
+    return h ? h : 1;
+}
+
+/* Score one item both ways and learn its decision; -1 on failure. */
+static int replay_one(const struct ruleset *rs, struct live *lv, struct reputation *rep, const struct replay_opts *o,
+                      const struct item *it, int decide, struct counts *fresh, struct counts *learn, long long at)
+{
+    struct author_counts who;
     struct comment c = { 0 };
     struct engine_signals sig = { 0 };
     struct verdict a = { 0 }, b = { 0 };
@@ -169,6 +197,9 @@ static int replay_one(const struct ruleset *rs, struct live *lv, const struct re
         engine_score(rs, &c, &sig, &a, err, sizeof err) < 0)
         goto out;
     sig.live = lv;
+    uint64_t author = author_of(&c);
+    if (author && reputation_get(rep, o->site, author, &who))
+        sig.author = &who;
     if (engine_score(rs, &c, &sig, &b, err, sizeof err) < 0)
         goto out;
     count(fresh, it, &a);
@@ -177,6 +208,8 @@ static int replay_one(const struct ruleset *rs, struct live *lv, const struct re
     const char *text = c.field[CF_CONTENT] ? c.field[CF_CONTENT] : "";
     rc = status ? live_learn(lv, rs, o->site, text, c.field[CF_CONTENT] ? c.len[CF_CONTENT] : 0, NULL, status, at)
                 : 0;
+    if (rc == 0 && status && author)
+        rc = reputation_move(rep, o->site, author, NULL, status, at);
 out:
     verdict_free(&a);
     verdict_free(&b);
@@ -189,8 +222,9 @@ static void print_header(const struct replay_opts *o, size_t n, const char *firs
     printf("# raqib replay: %zu labeled comments as site \"%s\", rules %s; moderators decide %s\n", n, o->site,
            o->rules, first);
     printf("# each cell: fresh site (the rules' models alone) → learning site (its moderators' decisions added), %%\n");
-    printf("%-16s %13s %13s %13s %13s\n", "comments", "spam caught", "ham as spam", "abuse flagged",
-           "clean flagged");
+    printf("# held: comments left for a moderator; bad approved: spam or abuse approved without review (count)\n");
+    printf("%-16s %13s %13s %13s %13s %13s %13s\n", "comments", "spam caught", "ham as spam", "abuse flagged",
+           "clean flagged", "held", "bad approved");
 }
 
 int cmd_replay(int argc, char **argv)
@@ -210,12 +244,14 @@ int cmd_replay(int argc, char **argv)
     int bad = 0;
     struct item *items = read_stream(&n, &bad);
     struct live *lv = live_new(0);
-    if (!items || !lv) {
+    struct reputation *rep = reputation_new(0);
+    if (!items || !lv || !rep) {
         if (!bad)
-            fprintf(stderr, "raqib: replay: %s\n", lv ? "no labeled comment read (each line needs \"text\" or "
+            fprintf(stderr, "raqib: replay: %s\n", lv && rep ? "no labeled comment read (each line needs \"text\" or "
                     "\"content\" and a \"label\": spam, ham, abusive or clean)" : "out of memory");
         ruleset_release(rs);
         live_free(lv);
+        reputation_free(rep);
         return 1;
     }
     size_t decided_upto = (size_t)((double)n * o.decide_first / 100.0 + 0.5);
@@ -227,7 +263,7 @@ int cmd_replay(int argc, char **argv)
     struct counts fresh_rest = { 0 }, learn_rest = { 0 };
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct counts f = { 0 }, l = { 0 };
-        rc = replay_one(rs, lv, &o, &items[i], i < decided_upto, &f, &l, (long long)i) < 0;
+        rc = replay_one(rs, lv, rep, &o, &items[i], i < decided_upto, &f, &l, (long long)i) < 0;
         add(&fresh_w, &f), add(&learn_w, &l), add(&fresh_all, &f), add(&learn_all, &l);
         if (i >= decided_upto)
             add(&fresh_rest, &f), add(&learn_rest, &l);
@@ -247,6 +283,7 @@ int cmd_replay(int argc, char **argv)
         json_decref(items[i].obj);
     free(items);
     live_free(lv);
+    reputation_free(rep);
     ruleset_release(rs);
     return rc;
 }

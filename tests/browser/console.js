@@ -81,6 +81,7 @@ async function run(browser) {
   const en = [];
   for (let i = 1; i <= 6; i++) en.push(await post(`English comment number ${i}, about the budget`, { author: `Reader ${i}` }));
   const spam = await post("شيخ روحاني لجلب الحبيب واتساب 00966551234567", { author: "Spammer" });
+  const pest = await post("شيخ روحاني لجلب الحبيب واتساب 00966551234568", { author: "Pest", email: "pest@example.com" });
   check("seeded: the Arabic insult is held with reasons, the sorcery ad is spam",
     ar.status === "pending" && ar.matches.length > 0 && spam.status === "spam", { ar, spam });
 
@@ -207,6 +208,17 @@ async function run(browser) {
   await A.page.click(`${card(spam.id)} [data-action=approved]`);
   const rescued = await until("rescued", async () => (await statusOf(spam.id)).status === "approved" && (await statusOf(spam.id)));
   check("spam folder: a false positive rescued (approved)", rescued && rescued.decided_by === "layla", rescued);
+
+  // --- the author: block and unblock from the card ---------------------------------------------------
+  const mark = async () => (await call("GET", `/v1/authors?comment_id=${pest.id}`, undefined, "layla")).json?.mark ?? null;
+  await A.page.waitForSelector(`${card(pest.id)} [data-author-action=block]`, { timeout: 5000 });
+  await A.page.click(`${card(pest.id)} [data-author-action=block]`);
+  const blocked = await until("blocked", async () => (await mark()) === "blocked");
+  const pill = await until("pill", async () => A.page.$(`${card(pest.id)} [data-mark=blocked]`));
+  check("block from the card: the author is blocked through the API, and the card says so", blocked && pill, await mark());
+  await A.page.click(`${card(pest.id)} [data-author-action=clear]`);
+  const cleared = await until("cleared", async () => (await mark()) === null && (await A.page.$(`${card(pest.id)} [data-author-action=block]`)));
+  check("unblock from the card: the mark is cleared", cleared, await mark());
 
   // --- history -------------------------------------------------------------------------------------
   await A.page.click("[data-view=history]");

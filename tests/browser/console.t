@@ -44,7 +44,7 @@ my $redis = new_redis();
 my $d = new_raqibd(redis => $redis, rules => $rules, config => join('',
     "token moderate layla $tok{layla}\n", "token moderate omar $tok{omar}\n",
     "token admin boss $tok{boss}\n", "token submit backend $tok{backend}\n",
-    "flood_seconds 0\n", "sites default news\n"));
+    "flood_seconds 0\n", "sites default news\n", "author_key browser-test-key-0123456789\n"));
 my $dev = new_raqibd(redis => $redis, rules => $rules);   # no tokens: development mode
 wait_until('readyz', sub { ($d->get('/readyz'))[0] == 200 });
 

@@ -45,7 +45,7 @@ for my $i (1 .. 40) {
 write_lines("$dir/stream.jsonl", @stream);
 ($rc, $out) = run("$raqib replay --rules $dir/rules --window 40 < $dir/stream.jsonl");
 is $rc, 0, 'replay runs' or diag $out;
-like $out, qr/^comments\s+spam caught\s+ham as spam\s+abuse flagged\s+clean flagged$/m, 'header';
+like $out, qr/^comments\s+spam caught\s+ham as spam\s+abuse flagged\s+clean flagged\s+held\s+bad approved$/m, 'header';
 my @rows = $out =~ /^(\d+-\d+|all)\s.*$/mg;
 is_deeply \@rows, ['1-40', '41-80', 'all'], 'a row per window of 40, and the total';
 
