@@ -129,8 +129,10 @@ run: deps
 	@echo "try:"
 	@echo "  curl -s -X POST http://127.0.0.1:$(PORT)/v1/comments -H 'Content-Type: application/json' \\"
 	@echo "       -d '{\"post_id\":1,\"author\":\"Layla\",\"email\":\"layla@example.com\",\"content\":\"مقال رائع، شكرا\"}'"
+	@[ -s var/author.key ] || { umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > var/author.key; }
 	@exec $(BUILD)/raqibd --listen 127.0.0.1:$(PORT) --rules rules \
-	  --redis "$(if $(REDIS_URL),$(REDIS_URL),redis://127.0.0.1:$(REDIS_PORT)/0)"
+	  --redis "$(if $(REDIS_URL),$(REDIS_URL),redis://127.0.0.1:$(REDIS_PORT)/0)" \
+	  --author_key "$$(cat var/author.key)"
 
 stop:
 	@[ -f var/redis.pid ] && kill "$$(cat var/redis.pid)" 2>/dev/null && echo "redis-server stopped" || true
