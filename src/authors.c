@@ -84,19 +84,6 @@ static const char list_script[] =
     "end\n"
     "return out\n";
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int site_ok(const char *s)
-{
-    size_t n = strlen(s);
-    return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
 static void reply_invalid(struct request_ctx *ctx, const char *field, const char *message)
 {
     http_reply_json(ctx, 422, json_pack("{s:s, s:s, s:{s:s}}", "error", "validation_failed", "message", message,
@@ -171,7 +158,7 @@ static int pick_author(struct request_ctx *ctx, const char *site, const char *co
 {
     uint64_t a;
     hex[0] = '\0';
-    if (!site_ok(site)) {
+    if (!id_site_valid(site)) {
         reply_invalid(ctx, "site", "site must be [a-z0-9_-]{1,64}");
         return -1;
     }
@@ -248,7 +235,7 @@ static void act(struct request_ctx *ctx, const char *site, const char *comment_i
     store_key(marks, sizeof marks, site, "authormarks");
     store_key(learned, sizeof learned, site, "learned");
     store_key(learnlog, sizeof learnlog, site, "learnlog");
-    snprintf(now, sizeof now, "%lld", now_ms());
+    snprintf(now, sizeof now, "%lld", id_clock_ms());
     snprintf(max, sizeof max, "%d", MAX_LISTED);
     const char *argv[] = { "5", item, authors, marks, learned, learnlog, hex, mark, now,
                            ctx->token ? ctx->token->name : "dev", comment_id ? comment_id : "", reason, max };
@@ -356,7 +343,7 @@ void authors_list(struct request_ctx *ctx)
     char item[600], authors[600], marks[600], hex[17], max[16];
     int one = comment_id || author;
     struct author_call *call = NULL;
-    if (!one && !site_ok(s))
+    if (!one && !id_site_valid(s))
         reply_invalid(ctx, "site", "site must be [a-z0-9_-]{1,64}");
     else if (one && pick_author(ctx, s, comment_id, author, item, sizeof item, hex) < 0)
         ;

@@ -7,6 +7,7 @@
 #include "raqib/id.h"
 
 #include <string.h>
+#include <time.h>
 #include <sys/random.h>
 
 static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -61,4 +62,17 @@ int id_valid(const char *s)
         if (!strchr(alphabet, *p))
             return 0;
     return 1;
+}
+
+long long id_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int id_site_valid(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }

@@ -50,13 +50,6 @@ void intake_scored_free(struct scored *p)
     free(p);
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Media type of the request: 0 and *kind, or -1 (415) with why in msg. */
 static int body_kind(const char *type, enum body_kind *kind, char *msg, size_t msglen)
 {
@@ -402,7 +395,7 @@ struct scored *intake_score(struct request_ctx *ctx, const struct comment *c)
     if (!p)
         return NULL;
     p->ctx = ctx;
-    p->created_ms = now_ms();
+    p->created_ms = id_clock_ms();
     if (id_new(ctx->id, p->created_ms) < 0)
         goto fail;
     if (score_comment(c, p->created_ms, &p->rules, &p->verdict, p->author_hex) < 0)
@@ -513,7 +506,7 @@ void intake_check(struct request_ctx *ctx)
     char author_hex[17];
     if (read_valid_comment(ctx, &c) < 0)
         goto out;
-    if (score_comment(&c, now_ms(), &rules, &v, author_hex) < 0) {
+    if (score_comment(&c, id_clock_ms(), &rules, &v, author_hex) < 0) {
         http_reply_error(ctx, 500, "internal", "the comment could not be scored");
         goto out;
     }

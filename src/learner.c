@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "raqib/id.h"
 #include "raqib/learn.h"
 #include "raqib/live.h"
 #include "raqib/log.h"
@@ -433,8 +434,7 @@ static void read_log(struct learner *l, struct tailed_site *s)
 
 static int site_name_ok(const redisReply *r)
 {
-    return r->type == REDIS_REPLY_STRING && r->len > 0 && r->len <= SITE_MAX &&
-           strspn(r->str, "abcdefghijklmnopqrstuvwxyz0123456789_-") == r->len;
+    return r->type == REDIS_REPLY_STRING && strlen(r->str) == r->len && id_site_valid(r->str);
 }
 
 static void on_sites(void *arg, const redisReply *r, const char *error)

@@ -131,19 +131,6 @@ static const char release_script[] =
     "end\n"
     "return #pel\n";
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int site_ok(const char *s)
-{
-    size_t n = strlen(s);
-    return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
 static int status_ok(const char *s)
 {
     return s && (strcmp(s, "approved") == 0 || strcmp(s, "rejected") == 0 || strcmp(s, "spam") == 0);
@@ -227,7 +214,7 @@ void queue_list(struct request_ctx *ctx)
     long limit = parse_limit(limit_s, DEFAULT_LIMIT);
     char stream[600], prefix[600], start[80], count[32];
     int spam = status && strcmp(status, "spam") == 0;
-    if (!site_ok(s) || limit < 0 || (status && !spam && strcmp(status, "pending") != 0) ||
+    if (!id_site_valid(s) || limit < 0 || (status && !spam && strcmp(status, "pending") != 0) ||
         (after && (strlen(after) > 40 || strspn(after, "0123456789-") != strlen(after)))) {
         http_reply_json(ctx, 400, json_pack("{s:s, s:s}", "error", "bad_request", "message",
                                             "site must be [a-z0-9_-]{1,64}, status pending or spam, limit 1..500, "
@@ -300,7 +287,7 @@ void queue_claim(struct request_ctx *ctx)
     const char *site = json_is_string(jsite) ? json_string_value(jsite) : "default";
     json_int_t limit = json_is_integer(jlimit) ? json_integer_value(jlimit) : 10;
     json_int_t lease = json_is_integer(jlease) ? json_integer_value(jlease) : 300;
-    if ((jsite && !json_is_string(jsite)) || !site_ok(site) || (jlimit && !json_is_integer(jlimit)) || limit < 1 ||
+    if ((jsite && !json_is_string(jsite)) || !id_site_valid(site) || (jlimit && !json_is_integer(jlimit)) || limit < 1 ||
         limit > MAX_LIMIT || (jlease && !json_is_integer(jlease)) || lease < 1 || lease > 86400) {
         json_decref(root);
         http_reply_json(ctx, 422, json_pack("{s:s, s:s}", "error", "validation_failed", "message",
@@ -314,7 +301,7 @@ void queue_claim(struct request_ctx *ctx)
     store_key(prefix, sizeof prefix, site, "c:");
     snprintf(slimit, sizeof slimit, "%lld", (long long)limit);
     snprintf(slease, sizeof slease, "%lld", (long long)lease * 1000);
-    snprintf(now, sizeof now, "%lld", now_ms());
+    snprintf(now, sizeof now, "%lld", id_clock_ms());
     snprintf(maxd, sizeof maxd, "%ld", runtime_config()->max_deliveries);
     const char *argv[] = { "3", review, leases, dead, moderator_name(ctx), slimit, slease, now, maxd, prefix };
     json_decref(root);
@@ -332,7 +319,7 @@ static int held_params(struct request_ctx *ctx, json_t *root, const char **site,
     json_t *jsite = json_object_get(root, "site"), *jlease = json_object_get(root, "lease_seconds");
     *site = json_is_string(jsite) ? json_string_value(jsite) : "default";
     *lease = json_is_integer(jlease) ? json_integer_value(jlease) : 300;
-    const char *field = (jsite && !json_is_string(jsite)) || !site_ok(*site) ? "site"
+    const char *field = (jsite && !json_is_string(jsite)) || !id_site_valid(*site) ? "site"
                       : (jlease && !json_is_integer(jlease)) || *lease < 1 || *lease > 86400 ? "lease_seconds"
                       : NULL;
     if (!field)
@@ -357,7 +344,7 @@ void queue_renew(struct request_ctx *ctx)
     store_key(leases, sizeof leases, site, "leases");
     store_key(prefix, sizeof prefix, site, "c:");
     snprintf(slease, sizeof slease, "%lld", (long long)lease * 1000);
-    snprintf(now, sizeof now, "%lld", now_ms());
+    snprintf(now, sizeof now, "%lld", id_clock_ms());
     const char *argv[] = { "2", review, leases, moderator_name(ctx), slease, now, prefix };
     json_decref(root);
     http_begin_wait(ctx);
@@ -512,7 +499,7 @@ static int send_decision(struct decide_call *call, const struct learner_teach *t
     store_key(learnlog, sizeof learnlog, call->site, "learnlog");
     store_key(authors, sizeof authors, call->site, "authors");
     store_key(prefix, sizeof prefix, call->site, "learned:");
-    snprintf(now, sizeof now, "%lld", now_ms());
+    snprintf(now, sizeof now, "%lld", id_clock_ms());
     int extra = t ? t->argc : 0;
     snprintf(nmodels, sizeof nmodels, "%d", extra / 5);
     const char *fixed[] = { "9", item, review, feed, stats, leases, spam, learned, learnlog, authors, call->id, call->status,
@@ -638,7 +625,7 @@ void queue_decide(struct request_ctx *ctx)
     json_t *jreason = json_object_get(root, "reason");
     const char *reason = json_is_string(jreason) ? json_string_value(jreason) : "";
     const char *problem = decision_problem(ctx->param, status, reason);
-    if (!problem && !site_ok(site))
+    if (!problem && !id_site_valid(site))
         problem = "site must be [a-z0-9_-]{1,64}";
     if (!problem && jreason && !json_is_string(jreason) && !json_is_null(jreason))
         problem = "reason must be a string";
@@ -710,7 +697,7 @@ void queue_decide_many(struct request_ctx *ctx)
     json_t *jsite = json_object_get(root, "site");
     const char *site = json_is_string(jsite) ? json_string_value(jsite) : "default";
     size_t n = json_array_size(list);
-    if (!json_is_array(list) || n == 0 || n > MAX_WAVE || !site_ok(site)) {
+    if (!json_is_array(list) || n == 0 || n > MAX_WAVE || !id_site_valid(site)) {
         json_decref(root);
         http_reply_json(ctx, 422, json_pack("{s:s, s:s}", "error", "validation_failed", "message",
                                             "decisions must be a list of 1 to 1000 {id, status, reason}; site [a-z0-9_-]{1,64}"));
@@ -794,7 +781,7 @@ void feed_list(struct request_ctx *ctx)
     long limit = parse_limit(limit_s, 100);
     int newest = order && strcmp(order, "newest") == 0;
     char stream[600], start[80], count[32];
-    if (!site_ok(s) || limit < 0 || (after && !cursor_ok(after)) || (before && !cursor_ok(before)) ||
+    if (!id_site_valid(s) || limit < 0 || (after && !cursor_ok(after)) || (before && !cursor_ok(before)) ||
         (order && !newest && strcmp(order, "oldest") != 0)) {
         http_reply_json(ctx, 400, json_pack("{s:s, s:s}", "error", "bad_request", "message",
                                             "site must be [a-z0-9_-]{1,64}, limit 1..500, after and before cursors "

@@ -101,7 +101,7 @@ void reader_handle_comment(struct request_ctx *ctx)
     const char *id = ctx->param;
     char *site = http_query(ctx, "site");
     const char *s = site && site[0] ? site : "default";
-    if (!id_valid(id) || strlen(s) > 64 || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(s)) {
+    if (!id_valid(id) || !id_site_valid(s)) {
         free(site);
         http_reply_error(ctx, 404, "not_found", "no comment with this id on this site");
         return;

@@ -30,6 +30,7 @@
 #include "raqib/feed.h"
 #include "raqib/fleet.h"
 #include "raqib/http.h"
+#include "raqib/id.h"
 #include "raqib/learn.h"
 #include "raqib/live.h"
 #include "raqib/log.h"
@@ -232,7 +233,7 @@ void rules_api_list(struct request_ctx *ctx)
 {
     char *site = http_query(ctx, "site");
     const char *s = site && site[0] ? site : "default";
-    if (strlen(s) > 64 || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(s)) {
+    if (!id_site_valid(s)) {
         free(site);
         http_reply_json(ctx, 422, json_pack("{s:s, s:s, s:{s:s}}", "error", "validation_failed", "message",
                                             "site must be 1-64 of a-z, 0-9, _ and -", "fields", "site",

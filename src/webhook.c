@@ -42,6 +42,7 @@
 #include "raqib/config.h"
 #include "raqib/feed.h"
 #include "raqib/fleet.h"
+#include "raqib/id.h"
 #include "raqib/log.h"
 #include "raqib/store.h"
 
@@ -120,13 +121,6 @@ struct webhook {
     struct delivery *active;    /* HTTP requests in flight (freed on stop) */
 };
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void webhook_note_site(const char *site)
 {
     pthread_mutex_lock(&registry.lock);
@@ -177,7 +171,7 @@ static void retry_later(struct site *s, const char *why)
 {
     log_warn("webhook for site %s: delivery %s failed (%s); retrying in %ld ms", s->name, s->cursor, why,
              s->backoff_ms);
-    s->next_try_ms = now_ms() + s->backoff_ms;
+    s->next_try_ms = id_clock_ms() + s->backoff_ms;
     s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
     s->busy = 0;
 }
@@ -226,7 +220,7 @@ static void on_cursor_saved(void *arg, const struct redisReply *r, const char *e
     } else if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
         log_warn("webhook for site %s: lease lost during delivery %s; the new holder goes on", s->name, s->cursor);
         s->busy = 0;
-        s->next_try_ms = now_ms() + BACKOFF_MIN_MS;
+        s->next_try_ms = id_clock_ms() + BACKOFF_MIN_MS;
     } else {
         s->busy = 0;
         s->next_try_ms = 0;           /* the next entry goes at once */
@@ -412,7 +406,7 @@ static void on_next_entry(void *arg, const struct redisReply *r, const char *err
     wh->inflight--;
     if (!r) {
         s->busy = 0;
-        s->next_try_ms = now_ms() + BACKOFF_MIN_MS;
+        s->next_try_ms = id_clock_ms() + BACKOFF_MIN_MS;
         log_debug("webhook: feed read failed for %s: %s", s->name, error ? error : "?");
     } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_ARRAY &&
                !wh->stopping) {
@@ -497,7 +491,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (wh->stopping)
         return;
     sync_sites(wh);
-    long long now = now_ms();
+    long long now = id_clock_ms();
     if (store_is_ready(wh->store)) {
         share_sites(wh);
         poll_sites(wh, now);
