@@ -374,6 +374,7 @@ subtest 'wp-admin shows why, and its moderators\' decisions reach Raqib' => sub 
     is wp_status($spam), '0', 'and WordPress keeps it held, as "Not Spam" does: the echo changes nothing';
 
     $html = comments_page('moderated');
+    my $echoes = webhook_calls();
     row_action($html, $to_spam, 'spamcomment');
     $item = raqib_item($to_spam);
     is $item->{status}, 'spam', '"Spam" in wp-admin: spam in Raqib';
@@ -382,6 +383,9 @@ subtest 'wp-admin shows why, and its moderators\' decisions reach Raqib' => sub 
     row_action($html, $to_approve, 'approvecomment');
     is raqib_item($to_approve)->{status}, 'approved', '"Approve" in wp-admin: approved in Raqib';
     is wp_status($to_approve), '1', 'and published';
+    # Raqib echoes both decisions back by webhook; wait for them, or a late
+    # echo of "approved" could land after the unapprove below and undo it.
+    ok eval { wait_until('both echoes', sub { webhook_calls() >= $echoes + 2 }, 20) }, 'both decisions echoed back';
     my $settings = wp_request('GET', '/wp-admin/options-general.php?page=raqib');
     is $settings->{status}, 200, 'Settings > Raqib';
     like $settings->{content}, qr/\Q$wp\/?rest_route=\/raqib\/v1\/decision\E/, 'gives the webhook_url for raqibd';
