@@ -263,7 +263,7 @@ image-test: image
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 600
-FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_TARGETS := json form email normalize rules learn
 FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -std=c11 -D_GNU_SOURCE -Iinclude $(CFLAGS_HS)
