@@ -325,11 +325,6 @@ static void load_site(struct learner *l, struct tailed_site *s)
     }
 }
 
-static const redisReply *entry_field(const redisReply *fields, const char *name)
-{
-    return hash_get(fields, name);
-}
-
 /* An entry's `author` ("HASH FROM TO": a decision moved its counts) or
  * `mark` ("HASH trusted|blocked|none|erased": the authors API) field. */
 static void apply_author(struct learner *l, const char *site, const char *field, const char *value, long long at)
@@ -395,7 +390,7 @@ static void on_log(void *arg, const redisReply *r, const char *error)
                 const redisReply *e = r->element[i];
                 if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->element[1]->type != REDIS_REPLY_ARRAY)
                     continue;
-                const redisReply *seq = entry_field(e->element[1], "seq"), *at = entry_field(e->element[1], "at");
+                const redisReply *seq = hash_get(e->element[1], "seq"), *at = hash_get(e->element[1], "at");
                 long long n = seq && seq->type == REDIS_REPLY_STRING ? atoll(seq->str) : 0;
                 if (n != s->seq + 1) {
                     /* missed some (the log is capped), or the counts were
@@ -405,7 +400,7 @@ static void on_log(void *arg, const redisReply *r, const char *error)
                 } else {
                     long long when = at && at->type == REDIS_REPLY_STRING ? atoll(at->str) : 0;
                     apply_entry(l, c->site, e->element[1], when);
-                    if (!entry_field(e->element[1], "mark"))   /* a mark on an author is no decision */
+                    if (!hash_get(e->element[1], "mark"))   /* a mark on an author is no decision */
                         live_note_decision(l->lv, c->site, when);
                     s->seq = n;
                 }

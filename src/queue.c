@@ -330,15 +330,24 @@ static int held_params(struct request_ctx *ctx, json_t *root, const char **site,
     return -1;
 }
 
-void queue_renew(struct request_ctx *ctx)
+/* The body of a renew or release, checked; NULL once answered (400/422). */
+static json_t *held_request(struct request_ctx *ctx, const char **site, json_int_t *lease)
 {
     json_t *root = json_body(ctx);
+    if (root && held_params(ctx, root, site, lease) < 0) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+void queue_renew(struct request_ctx *ctx)
+{
     const char *site;
     json_int_t lease;
-    if (!root || held_params(ctx, root, &site, &lease) < 0) {
-        json_decref(root);
+    json_t *root = held_request(ctx, &site, &lease);
+    if (!root)
         return;
-    }
     char review[600], leases[600], prefix[600], slease[32], now[32];
     store_key(review, sizeof review, site, "review");
     store_key(leases, sizeof leases, site, "leases");
@@ -365,13 +374,11 @@ static void on_released(void *arg, const redisReply *r, const char *error)
 
 void queue_release(struct request_ctx *ctx)
 {
-    json_t *root = json_body(ctx);
     const char *site;
     json_int_t lease;
-    if (!root || held_params(ctx, root, &site, &lease) < 0) {
-        json_decref(root);
+    json_t *root = held_request(ctx, &site, &lease);
+    if (!root)
         return;
-    }
     char review[600], leases[600];
     store_key(review, sizeof review, site, "review");
     store_key(leases, sizeof leases, site, "leases");
@@ -435,12 +442,14 @@ struct decide_call {
     queue_decided_fn cb;
     void *arg;
     struct store *st;
+    struct ruleset *rules;      /* retained while the comment is read: what it teaches */
     char site[65], id[64], status[16], decided_by[128];
     char *reason;
 };
 
 static void decide_call_free(struct decide_call *call)
 {
+    ruleset_release(call->rules);
     free(call->reason);
     free(call);
 }
@@ -521,13 +530,11 @@ static void on_content(void *arg, const redisReply *r, const char *error)
 {
     struct decide_call *call = arg;
     struct learner_teach t = { 0 };
-    struct ruleset *rs = runtime_rules_acquire();
     int built = -1;
     if (r && r->type == REDIS_REPLY_STRING)
-        built = learner_teach_build(rs, r->str, r->len, &t);
+        built = learner_teach_build(call->rules, r->str, r->len, &t);
     else if (r && r->type == REDIS_REPLY_NIL)
         built = 0;              /* no such comment: the script says not_found */
-    ruleset_release(rs);
     if (!r)
         log_error("decision not recorded: reading the comment failed: %s", error ? error : "no answer");
     else if (built < 0)
@@ -553,13 +560,10 @@ int queue_record_decision(struct store *st, const char *site, const char *id, co
     snprintf(call->id, sizeof call->id, "%s", id);
     snprintf(call->status, sizeof call->status, "%s", status);
     snprintf(call->decided_by, sizeof call->decided_by, "%s", decided_by);
-    struct ruleset *rs = runtime_rules_acquire();
     struct live_model_ref refs[1];
-    int learns = rs && strcmp(decided_by, "rules") != 0 && ruleset_live_models(rs, refs, 1) > 0;
-    if (rs)
-        ruleset_release(rs);
+    call->rules = strcmp(decided_by, "rules") != 0 ? runtime_rules_acquire() : NULL;
     int rc;
-    if (learns) {
+    if (call->rules && ruleset_live_models(call->rules, refs, 1) > 0) {
         char item[600];
         snprintf(item, sizeof item, "raqib:{%s}:c:%s", site, id);
         const char *argv[] = { "HGET", item, "content" };
