@@ -63,7 +63,6 @@ static const char act_script[] =
     "  redis.call('HSET', KEYS[3], a, cjson.encode({mark = mark, by = ARGV[4], at = tonumber(ARGV[3]),\n"
     "    comment_id = ARGV[5], name = name, reason = ARGV[6]}))\n"
     "end\n"
-    "redis.call('HINCRBY', KEYS[4], 'marks', 1)\n"
     "local seq = redis.call('HINCRBY', KEYS[4], 'seq', 1)\n"
     "redis.call('XADD', KEYS[5], 'MAXLEN', '~', 1000, '*', 'seq', seq, 'at', ARGV[3], 'id', ARGV[5], 'mark', a .. ' ' .. mark)\n"
     "return {'ok', rec(a)}\n";

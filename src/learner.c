@@ -270,9 +270,7 @@ static void on_snapshot(void *arg, const redisReply *r, const char *error)
                     log_warn("learning: site %s, model %s: out of memory or other tokens", c->site,
                              r->element[i]->str);
             s->seq = (long long)hash_num(docs, "seq");
-            unsigned long marks = hash_num(docs, "marks");   /* entries that were no decision */
-            live_set_decisions(l->lv, c->site, (unsigned long)s->seq > marks ? (unsigned long)s->seq - marks : 0,
-                               (long long)hash_num(docs, "last_ms"));
+            live_set_decisions(l->lv, c->site, hash_num(docs, "decisions"), (long long)hash_num(docs, "last_ms"));
             snprintf(s->last_id, sizeof s->last_id, "%s",
                      r->element[1]->type == REDIS_REPLY_STRING ? r->element[1]->str : "0-0");
             s->loaded = 1;

@@ -10,9 +10,9 @@
  * gap in a log, loads the site's counts whole from Redis.
  *
  * Redis layout per site S: raqib:{S}:learned (hash: MODEL:p, MODEL:n
- * comments counted per side, MODEL:k token kinds, seq decisions learned,
- * last_ms, marks: entries that were moderators' marks on authors, not
- * decisions); raqib:{S}:learned:MODEL (hash: 8-byte token + 'p' or 'n' ->
+ * comments counted per side, MODEL:k token kinds, decisions learned,
+ * seq the learn log's numbering (decisions and marks on authors alike),
+ * last_ms); raqib:{S}:learned:MODEL (hash: 8-byte token + 'p' or 'n' ->
  * count); raqib:{S}:authors (hash, LEARNER_AUTHOR_LUA); raqib:{S}:learnlog
  * (stream: seq, at, id, then MODEL -> from, to, kinds and the tokens, 8
  * bytes each; `author` -> "HASH FROM TO" when a decision moved its
@@ -85,6 +85,7 @@ void learner_teach_free(struct learner_teach *t);
     "  end\n" \
     "  if models then redis.call('HSET', KEYS[1], 'learned', status) end\n" \
     "  for _, x in ipairs(extra) do entry[#entry + 1] = x end\n" \
+    "  redis.call('HINCRBY', KEYS[7], 'decisions', 1)\n" \
     "  local seq = redis.call('HINCRBY', KEYS[7], 'seq', 1)\n" \
     "  redis.call('HSET', KEYS[7], 'last_ms', ARGV[5])\n" \
     "  redis.call('XADD', KEYS[8], 'MAXLEN', '~', 1000, '*', 'seq', seq, 'at', ARGV[5], 'id', ARGV[1], unpack(entry))\n" \
