@@ -866,7 +866,7 @@ long learn_doc_tokens(unsigned kinds, const char *norm, size_t len, uint64_t **o
     *out = NULL;
     if (doc_init(&d, len, kinds, 0) < 0)
         return -1;
-    if (!(d.out = malloc((d.cap / 2 < d.max ? d.cap / 2 : d.max) * sizeof *d.out + 1))) {
+    if (!(d.out = malloc((doc_limit(len, kinds) + 1) * sizeof *d.out))) {
         doc_done(&d);
         return -1;
     }
