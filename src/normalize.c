@@ -1358,9 +1358,33 @@ static int set_view(struct norm_text *t, enum norm_view v, const int32_t *cp, si
  * functions the general fold calls. */
 struct plain_map {
     signed char n;
+    unsigned char flagged;  /* the general fold may count a flag on it */
     int32_t cp[2];
 };
 static struct plain_map plain_table[0x100];
+
+/* 1 when the general fold could count an evasion flag on cp (U+0600–U+06FF)
+ * other than mixed_script and spaced_letters, which are read off the norm
+ * view: a bidi control, an ignorable, a mark of another script (counted
+ * after an Arabic letter), or a Persian letter among S3–S4's outputs (counted
+ * in a word with Arabic letters). Conservative: the plain fold declines such
+ * text when the flags are wanted, and the general fold counts them. */
+static int may_count_flags(int32_t cp)
+{
+    int c = arabic_category[cp - 0x0600];
+    if (is_bidi_control(cp) || arabic_ignorable[cp - 0x0600] || cp == TATWEEL ||
+        ((c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME) &&
+         !is_arabic_mark(cp)))
+        return 1;
+    int32_t pre = premap(cp);
+    if (pre == CP_DELETE || pre < ARABIC_CACHE_LO || pre > ARABIC_CACHE_HI)
+        return is_persian_letter(pre);
+    const struct folded *e = &arabic_cache[pre - ARABIC_CACHE_LO];
+    for (unsigned k = 0; k < e->n && k < 2; k++)
+        if (is_persian_letter(e->cp[k]))
+            return 1;
+    return is_persian_letter(pre);
+}
 
 static void fill_plain_table(void)
 {
@@ -1369,6 +1393,7 @@ static void fill_plain_table(void)
         m->n = -1;
         if (is_s2b_letter(cp))
             continue;
+        m->flagged = may_count_flags(cp);
         int32_t pre = premap(cp);
         if (pre == CP_DELETE) {
             m->n = 0;
@@ -1406,9 +1431,12 @@ static void fill_plain_table(void)
  * the S8/S10 runs (collapse_push). Writes the norm code points into out and
  * returns 1, or returns 0 (out's content then undefined) for anything else,
  * and norm_build takes the general path: bad UTF-8, other scripts, controls,
- * CR, markup when html, and whenever the evasion flags are wanted.
- * normalize's unit test and fuzz target check that both paths agree. */
-static int fold_plain(const char *text, size_t len, int html, struct cpbuf *out)
+ * CR, markup when html, and, when the evasion flags are wanted (flags set),
+ * any code point the general fold could count one on (may_count_flags): on
+ * the text it folds, every count but mixed_script and spaced_letters is 0.
+ * The raw view of such text is the text itself. normalize's unit test and
+ * fuzz target check that both paths agree. */
+static int fold_plain(const char *text, size_t len, int html, int flags, struct cpbuf *out)
 {
     const unsigned char *p = (const unsigned char *)text;
     if (cpbuf_reserve(out, len + 1) < 0)
@@ -1430,7 +1458,7 @@ static int fold_plain(const char *text, size_t len, int html, struct cpbuf *out)
         if (b < 0xD8 || b > 0xDB || i + 1 >= len || (p[i + 1] & 0xC0) != 0x80)
             return 0;
         const struct plain_map *e = &plain_table[(((b & 0x1F) << 6) | (p[++i] & 0x3F)) - 0x0600];
-        if (e->n < 0)
+        if (e->n < 0 || (flags && e->flagged))
             return 0;
         for (int k = 0; k < e->n; k++)
             collapse_push(&c, e->cp[k]);
@@ -1521,6 +1549,26 @@ static int encode_views(struct norm_text *out, unsigned want, struct fold_scratc
     return 0;
 }
 
+/* The views of want (and the flags when wanted) of text that fold_plain
+ * folded into sc->folded: its raw view is the text as it is (S0 changes
+ * nothing in it), and its only flags are those read off the norm view. */
+static int encode_plain(struct norm_text *out, const char *text, size_t len, unsigned want,
+                        struct fold_scratch *sc)
+{
+    if (want & (1u << VIEW_RAW)) {
+        if (!(out->view[VIEW_RAW] = malloc(len + 1)))
+            return -1;
+        memcpy(out->view[VIEW_RAW], text, len);
+        out->view[VIEW_RAW][len] = '\0';
+        out->len[VIEW_RAW] = len;
+    }
+    if (want & NORM_WANT_FLAGS) {
+        out->flags.mixed_script = count_mixed_script(sc->folded.cp, sc->folded.len);
+        out->flags.spaced_letters = count_spaced_letters(sc->folded.cp, sc->folded.len);
+    }
+    return encode_views(out, want, sc, sc->folded.len);
+}
+
 /* Fold text into the views whose bit is set in want (1u << view). Returns 0,
  * or -1 on allocation failure with out emptied. */
 static int norm_build(struct norm_text *out, const char *text, size_t len,
@@ -1536,8 +1584,9 @@ static int norm_build(struct norm_text *out, const char *text, size_t len,
 
     int flags = (want & NORM_WANT_FLAGS) != 0;
     struct cpbuf *folded = &sc->folded;
-    if (!flags && !(want & (1u << VIEW_RAW)) && fold_plain(text, len, html, folded)) {
-        rc = encode_views(out, want, sc, folded->len);
+    if (!(want & NORM_GENERAL_PATH) && (want & ~(1u << VIEW_RAW) & ((1u << VIEW_COUNT) - 1)) &&
+        fold_plain(text, len, html, flags, folded)) {
+        rc = encode_plain(out, text, len, want, sc);
         goto out;
     }
     folded->len = 0;
@@ -1603,7 +1652,7 @@ int norm_text_build(struct norm_text *out, const char *text, size_t len, int htm
 int norm_text_build_views(struct norm_text *out, const char *text, size_t len, int html,
                           unsigned want)
 {
-    return norm_build(out, text, len, html, want & (((1u << VIEW_COUNT) - 1) | NORM_WANT_FLAGS));
+    return norm_build(out, text, len, html, want & (((1u << VIEW_COUNT) - 1) | NORM_WANT_FLAGS | NORM_GENERAL_PATH));
 }
 
 void norm_text_free(struct norm_text *t)

@@ -50,6 +50,9 @@ int norm_text_build(struct norm_text *out, const char *text, size_t len, int htm
  * asks for what its rules read: each view is a UTF-8 encoding pass and an
  * allocation, and the flags three more passes. */
 #define NORM_WANT_FLAGS (1u << VIEW_COUNT)
+/* The general fold even for plain text, which otherwise takes a one-pass
+ * fold: the tests compare the two. */
+#define NORM_GENERAL_PATH (1u << (VIEW_COUNT + 1))
 int norm_text_build_views(struct norm_text *out, const char *text, size_t len, int html,
                           unsigned want);
 

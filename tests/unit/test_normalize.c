@@ -288,9 +288,9 @@ static void test_some_views(void **state)
     norm_text_free(&all);
 }
 
-/* Plain text (ASCII and the Arabic block) takes a one-pass fold when the
- * flags and the raw view are not wanted; random mixes of the characters on
- * both sides of its limits must fold exactly as the general path does. */
+/* Plain text (ASCII and the Arabic block) takes a one-pass fold; random
+ * mixes of the characters on both sides of its limits must give exactly the
+ * views and flags of the general path, with and without the flags. */
 static void test_plain_fold_agrees(void **state)
 {
     (void)state;
@@ -299,7 +299,8 @@ static void test_plain_fold_agrees(void **state)
         "ا", "أ", "إ", "آ", "ى", "ي", "ة", "ه", "ؤ", "ئ", "ء", "ك", "ی", "ک", "ٱ", "ٵ", "ٶ",
         "ـ", "ہ", "ھ", "ۀ", "َ", "ً", "ّ", "ٰ", "ۖ", "؟", "،", "؛", "٪", "٫", "٬", "٭", "۔",
         "٠", "٣", "۴", "۹", "\xd8\x80", "\xd8\x9c", "\xdb\x9d", "\xd8", "\xd8" "A", "é", "ß", "€",
-        "😀", "ﻻ", "قرض", "وااااتساب", "lllooove", "$$$", "٥٥٥٥",
+        "😀", "ﻻ", "قرض", "وااااتساب", "lllooove", "$$$", "٥٥٥٥", "پ", "گ", "ژ", "چ", "واتسapp",
+        "x y z w ", "ق ر ض ك ", "a.b.c.d.", "7", "\xd8\x80\xd8\x81", "\xd9\x8b", "\xd9\x95", "\xdb\x9f",
     };
     const size_t npieces = sizeof pieces / sizeof pieces[0];
     unsigned long rng = 12345;
@@ -312,18 +313,22 @@ static void test_plain_fold_agrees(void **state)
             memcpy(text + n, piece, strlen(piece));
             n += strlen(piece);
         }
-        for (int html = 0; html <= 1; html++) {
-            struct norm_text all, some;
-            assert_int_equal(norm_text_build(&all, text, n, html), 0);
-            unsigned want = (1u << VIEW_NORM) | (1u << VIEW_SQUASH) | (1u << VIEW_RASM) | (1u << VIEW_SKEL);
-            assert_int_equal(norm_text_build_views(&some, text, n, html, want), 0);
-            for (int v = VIEW_NORM; v < VIEW_COUNT; v++)
-                if (some.len[v] != all.len[v] || memcmp(some.view[v], all.view[v], all.len[v]) != 0)
-                    fail_msg("view %d of \"%.*s\" (html %d): \"%s\" but the general fold gives \"%s\"",
-                             v, (int)n, text, html, some.view[v], all.view[v]);
-            norm_text_free(&all);
-            norm_text_free(&some);
-        }
+        for (int html = 0; html <= 1; html++)
+            for (int flags = 0; flags <= 1; flags++) {
+                struct norm_text all, some;
+                unsigned want = ((1u << VIEW_COUNT) - 1) | (flags ? NORM_WANT_FLAGS : 0);
+                assert_int_equal(norm_text_build_views(&all, text, n, html, want | NORM_GENERAL_PATH), 0);
+                assert_int_equal(norm_text_build_views(&some, text, n, html, want), 0);
+                for (int v = 0; v < VIEW_COUNT; v++)
+                    if (some.len[v] != all.len[v] || memcmp(some.view[v], all.view[v], all.len[v]) != 0)
+                        fail_msg("view %d of \"%.*s\" (html %d): \"%s\" but the general fold gives \"%s\"",
+                                 v, (int)n, text, html, some.view[v], all.view[v]);
+                if (memcmp(&some.flags, &all.flags, sizeof all.flags) != 0)
+                    fail_msg("the flags of \"%.*s\" (html %d, flags %d) differ from the general fold's",
+                             (int)n, text, html, flags);
+                norm_text_free(&all);
+                norm_text_free(&some);
+            }
     }
 }
 
