@@ -96,6 +96,10 @@ struct eval {
      * >= 0.99) score the text once. */
     struct learned_score { const struct learn_model *model; int field; double p; } learned[4];
     size_t nlearned;
+    /* The tokens of each field's norm view, listed on first use for every
+     * model that scores it. */
+    struct learn_text tokens[CF_COUNT];
+    unsigned char listed[CF_COUNT];
 };
 
 /* The view of field f, folded on first use into the views the rules read
@@ -226,23 +230,28 @@ static int run(struct eval *e, const pcre2_code *code, const char *s, size_t len
     return 0;
 }
 
-/* The score of c's model on field f (norm view), computed once per call;
+/* The score of c's model on field f (norm view), computed once per call
+ * from the view's tokens, listed once for every model;
  * -1 when the view cannot be built. */
 static double learned_score(struct eval *e, const struct rule_cond *c, int f)
 {
     for (size_t i = 0; i < e->nlearned; i++)
         if (e->learned[i].model == c->model && e->learned[i].field == f)
             return e->learned[i].p;
-    size_t len;
-    const char *s = field_view(e, f, VIEW_NORM, &len);
-    if (!s)
-        return -1;
+    if (!e->listed[f]) {
+        size_t len;
+        const char *s = field_view(e, f, VIEW_NORM, &len);
+        if (!s)
+            return -1;
+        learn_text_list(&e->tokens[f], s, len, ruleset_learn_kinds(e->rs));  /* out of memory: scores the text */
+        e->listed[f] = 1;
+    }
     double p;
     if (c->site && e->sig && e->sig->live) {
         const char *site = e->c->field[CF_SITE] && e->c->field[CF_SITE][0] ? e->c->field[CF_SITE] : "default";
-        p = live_score(e->sig->live, site, c->model_file, c->model, s, len);
+        p = live_score_text(e->sig->live, site, c->model_file, c->model, &e->tokens[f]);
     } else {
-        p = learn_model_score(c->model, s, len);
+        p = learn_text_score(&e->tokens[f], c->model, NULL);
     }
     if (e->nlearned < sizeof e->learned / sizeof e->learned[0])
         e->learned[e->nlearned++] = (struct learned_score){ c->model, f, p };
@@ -426,9 +435,12 @@ out:
         snprintf(err, errlen, "out of memory while scoring");
         verdict_free(out);
     }
-    for (int f = 0; f < CF_COUNT; f++)
+    for (int f = 0; f < CF_COUNT; f++) {
+        if (e.listed[f])
+            learn_text_free(&e.tokens[f]);
         if (e.built[f])
             norm_text_free(&e.text[f]);
+    }
     free(e.flags);
     return rc;
 }

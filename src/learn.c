@@ -196,6 +196,9 @@ struct sink {
     uint64_t *list;
     size_t n, cap;
     int full;
+    uint64_t *words;            /* with list: the word tokens alone as well, or NULL */
+    size_t nwords, words_cap;
+    int words_full;             /* words overflowed (the list goes on) */
     struct seen_word *seen;     /* with list: the words met, or NULL */
     size_t seen_cap, nseen;     /* seen_cap a power of two */
 };
@@ -236,6 +239,19 @@ static inline int emit(struct sink *k, uint64_t key)
     }
     k->list[k->n++] = key;
     return 0;
+}
+
+/* Pass one word-level token (a word, its stem, a pair) on, and keep it in
+ * the words list too when there is one. */
+static inline int emit_word(struct sink *k, uint64_t key)
+{
+    if (k->words) {
+        if (k->nwords == k->words_cap)
+            k->words_full = 1;
+        else
+            k->words[k->nwords++] = key;
+    }
+    return emit(k, key);
 }
 
 /* The length of the UTF-8 sequence b leads. Only for the bytes of a word:
@@ -308,7 +324,7 @@ static int word_tokens(const char *w, size_t n, size_t chars, int all_digits, un
 {
     uint64_t h = word_hash(w, n, chars, all_digits);
     uint64_t stem = all_digits ? 0 : stem_hash(w, n);
-    if (emit(k, h) || (stem && emit(k, stem)) || (*prev && emit(k, hash_pair(*prev, h))))
+    if (emit_word(k, h) || (stem && emit_word(k, stem)) || (*prev && emit_word(k, hash_pair(*prev, h))))
         return 1;
     *prev = h;
     return (kinds & LEARN_TOKENS_CHARS) && !all_digits && !seen_before(k, w, n, h) && word_ngrams(w, n, k);
@@ -727,10 +743,14 @@ static void add_listed_clues(struct doc *d)
         uint64_t key, ahead;
         if (i + PREFETCH < d->nlisted) {
             memcpy(&ahead, &d->clues[i + PREFETCH], sizeof ahead);
-            if (d->model->clue)
-                __builtin_prefetch(&d->model->clue[ahead & (d->model->clue_cap - 1)]);
-            else
+            if (d->site) {      /* add_site_clue reads both count tables */
                 __builtin_prefetch(&d->model->t[ahead & mask]);
+                __builtin_prefetch(&d->site->t[ahead & (d->site->cap - 1)]);
+            } else if (d->model->clue) {
+                __builtin_prefetch(&d->model->clue[ahead & (d->model->clue_cap - 1)]);
+            } else {
+                __builtin_prefetch(&d->model->t[ahead & mask]);
+            }
         }
         memcpy(&key, &d->clues[i], sizeof key);
         add_clue(d, key);
@@ -773,51 +793,92 @@ static size_t first_occurrences(const uint64_t *key, double *f, size_t n, uint64
     return kept;
 }
 
-/* The score of an n-gram model with a clue index. The comment's tokens are
- * listed as they come and looked up before any are de-duplicated, so the
- * per-comment set holds the clues alone, not every n-gram, and stays small
- * enough for the cache. While the list holds every token (at most
- * doc_limit, the distinct tokens doc_token stops at), the clues and their
- * order are those of learn_model_score's general path, hence the score to
- * the last bit. -1: the comment has more tokens, or out of memory (the
- * caller takes the general path). */
-static int indexed_score(const struct learn_model *m, const char *norm, size_t len, double *p)
+/* ---- scoring from a listed text ----------------------------------------- */
+
+/* The first occurrence of each key of list[0..n), in order, into keys; set
+ * (cap slots, a power of two over 2n, zeroed) remembers them. Returns how
+ * many. */
+static size_t first_keys(const uint64_t *list, size_t n, uint64_t *keys, uint64_t *set, size_t cap)
 {
-    /* the comment's tokens in order, repeats and all but a repeated word's n-grams */
-    struct sink l = { .cap = doc_limit(len, m->kinds) };
-    double *f = NULL;
-    uint64_t *set = NULL;
-    size_t cap = 64, hits = 0;
+    size_t kept = 0, mask = cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = list[i] & mask;
+        while (set[j] && set[j] != list[i])
+            j = (j + 1) & mask;
+        if (!set[j]) {
+            set[j] = list[i];
+            keys[kept++] = list[i];
+        }
+    }
+    return kept;
+}
+
+/* add_clue for each of the n keys in turn, the tables it reads fetched
+ * PREFETCH keys ahead (see add_listed_clues). */
+static void clues_of(struct doc *d, const uint64_t *keys, size_t n)
+{
+    const struct learn_model *m = d->model;
+    for (size_t i = 0; i < n; i++) {
+        if (i + PREFETCH < n) {
+            uint64_t ahead = keys[i + PREFETCH];
+            if (d->site) {
+                __builtin_prefetch(&m->t[ahead & (m->cap - 1)]);
+                __builtin_prefetch(&d->site->t[ahead & (d->site->cap - 1)]);
+            } else if (m->clue) {
+                __builtin_prefetch(&m->clue[ahead & (m->clue_cap - 1)]);
+            } else {
+                __builtin_prefetch(&m->t[ahead & (m->cap - 1)]);
+            }
+        }
+        add_clue(d, keys[i]);
+    }
+}
+
+/* The score of m (plus site's counts when not NULL) from list[0..n): every
+ * token of the text in order, repeats and all but a repeated word's
+ * n-grams. The clues are those of the distinct tokens in the order they
+ * first occur, as score_from_counts finds them, hence its score to the last
+ * bit. With a clue index and no site the tokens the index lacks are dropped
+ * before the repeats are, so the set holds the clues alone. -1 when out of
+ * memory. */
+static int score_listed(const struct learn_model *m, const struct learn_model *site, const uint64_t *list,
+                        size_t n, double *p)
+{
+    int ngrams = (m->kinds & LEARN_TOKENS_CHARS) != 0;
+    size_t room = n ? n : 1, cap = 64;
+    uint64_t *keys = malloc(room * sizeof *keys), *set = NULL;
+    double *f = malloc(room * sizeof *f);
     int rc = -1;
-    /* a word and a separator take 3 bytes at least, and each new word
-     * lists a token */
-    size_t words = len / 3 + 1 < l.cap ? len / 3 + 1 : l.cap;
-    for (l.seen_cap = 64; l.seen_cap < 2 * words;)
-        l.seen_cap *= 2;
-    if (!(l.list = malloc(l.cap * sizeof *l.list)))
-        return -1;
-    if (!(l.seen = calloc(l.seen_cap, sizeof *l.seen)))
+    if (!keys || !f)
         goto out;
-    tokenize(norm, len, m->kinds, &l);
-    if (l.full || !(f = malloc((l.n ? l.n : 1) * sizeof *f)))
-        goto out;
-    hits = indexed_hits(m, l.list, l.n, f);
-    while (cap < 2 * hits)
-        cap *= 2;
-    if (!(set = calloc(cap, sizeof *set)))
-        goto out;
-    *p = combine(f, first_occurrences(l.list, f, hits, set, cap), 1);
+    if (!site && m->clue) {
+        memcpy(keys, list, n * sizeof *keys);
+        size_t hits = indexed_hits(m, keys, n, f);
+        while (cap < 2 * hits)
+            cap *= 2;
+        if (!(set = calloc(cap, sizeof *set)))
+            goto out;
+        *p = combine(f, first_occurrences(keys, f, hits, set, cap), ngrams);
+    } else {
+        while (cap < 2 * n)
+            cap *= 2;
+        if (!(set = calloc(cap, sizeof *set)))
+            goto out;
+        struct doc d = { .model = m, .site = site, .clues = f };
+        clues_of(&d, keys, first_keys(list, n, keys, set, cap));
+        *p = combine(f, d.nclues, ngrams);
+    }
     rc = 0;
 out:
     free(set);
     free(f);
-    free(l.seen);
-    free(l.list);
+    free(keys);
     return rc;
 }
 
 /* The general path: every token of the text looked up in m's counts (plus
- * site's when not NULL), the clues combined. */
+ * site's when not NULL), the clues combined. Taken when the text makes more
+ * tokens than a list holds, or memory runs out. */
 static double score_from_counts(const struct learn_model *m, const struct learn_model *site, const char *norm,
                                 size_t len)
 {
@@ -833,25 +894,81 @@ static double score_from_counts(const struct learn_model *m, const struct learn_
     return p;
 }
 
-double learn_model_score(const struct learn_model *m, const char *norm, size_t len)
+int learn_text_list(struct learn_text *t, const char *norm, size_t len, unsigned kinds)
 {
-    if (!m || !m->docs[0] || !m->docs[1])
+    int chars = (kinds & LEARN_TOKENS_CHARS) != 0;
+    memset(t, 0, sizeof *t);
+    t->norm = norm;
+    t->len = len;
+    t->kinds = kinds;
+    struct sink l = { .cap = doc_limit(len, kinds) };
+    /* a word and a separator take 3 bytes at least, and each new word
+     * lists a token */
+    size_t words = len / 3 + 1 < l.cap ? len / 3 + 1 : l.cap;
+    for (l.seen_cap = 64; chars && l.seen_cap < 2 * words;)
+        l.seen_cap *= 2;
+    l.words_cap = chars ? doc_limit(len, LEARN_TOKENS_WORDS) : 0;
+    int rc = -1;
+    if (!(l.list = malloc(l.cap * sizeof *l.list)) ||
+        (chars && (!(l.seen = calloc(l.seen_cap, sizeof *l.seen)) ||
+                   !(l.words = malloc(l.words_cap * sizeof *l.words))))) {
+        free(l.list);
+        free(l.words);
+        l.list = l.words = NULL;
+        goto out;
+    }
+    tokenize(norm, len, kinds, &l);
+    rc = 0;
+out:
+    free(l.seen);
+    t->all = l.list;
+    t->nall = l.n;
+    t->all_full = !l.list || l.full;
+    t->words = chars ? l.words : l.list;
+    t->nwords = chars ? l.nwords : l.n;
+    t->words_full = !t->words || l.full || l.words_full;
+    return rc;
+}
+
+void learn_text_free(struct learn_text *t)
+{
+    if (t->words != t->all)
+        free(t->words);
+    free(t->all);
+    memset(t, 0, sizeof *t);
+}
+
+double learn_text_score(const struct learn_text *t, const struct learn_model *m, const struct learn_model *site)
+{
+    if (site && !site->docs[0] && !site->docs[1])
+        site = NULL;
+    if (!m)
         return 0.5;
-    int ngrams = (m->kinds & LEARN_TOKENS_CHARS) != 0;
-    double indexed;
-    if (ngrams && m->clue && indexed_score(m, norm, len, &indexed) == 0)
-        return indexed;
-    return score_from_counts(m, NULL, norm, len);
+    if (site ? m->docs[0] + site->docs[0] == 0 || m->docs[1] + site->docs[1] == 0 : !m->docs[0] || !m->docs[1])
+        return 0.5;
+    int chars = (m->kinds & LEARN_TOKENS_CHARS) != 0;
+    const uint64_t *list = chars ? t->all : t->words;
+    size_t n = chars ? t->nall : t->nwords;
+    int complete = chars ? !t->all_full && (t->kinds & LEARN_TOKENS_CHARS) : !t->words_full;
+    double p;
+    if (complete && score_listed(m, site, list, n, &p) == 0)
+        return p;
+    return score_from_counts(m, site, t->norm, t->len);
 }
 
 double learn_model_score_site(const struct learn_model *m, const struct learn_model *site, const char *norm,
                               size_t len)
 {
-    if (!site || (!site->docs[0] && !site->docs[1]))
-        return learn_model_score(m, norm, len);
-    if (!m || m->docs[0] + site->docs[0] == 0 || m->docs[1] + site->docs[1] == 0)
-        return 0.5;
-    return score_from_counts(m, site, norm, len);
+    struct learn_text t;
+    learn_text_list(&t, norm, len, m ? m->kinds : LEARN_TOKENS_WORDS);
+    double p = learn_text_score(&t, m, site);
+    learn_text_free(&t);
+    return p;
+}
+
+double learn_model_score(const struct learn_model *m, const char *norm, size_t len)
+{
+    return learn_model_score_site(m, NULL, norm, len);
 }
 
 /* learn_doc_tokens' doc callback: keep the token. */

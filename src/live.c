@@ -85,15 +85,25 @@ static struct live_model *find_model(struct live_site *s, const char *model)
     return NULL;
 }
 
+double live_score_text(const struct live *lv, const char *site, const char *model, const struct learn_model *prior,
+                       const struct learn_text *text)
+{
+    if (!lv)
+        return learn_text_score(text, prior, NULL);
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&lv->lock);
+    const struct live_model *m = find_model(find_site(lv, site), model);
+    double p = learn_text_score(text, prior, m ? m->counts : NULL);
+    pthread_rwlock_unlock((pthread_rwlock_t *)&lv->lock);
+    return p;
+}
+
 double live_score(const struct live *lv, const char *site, const char *model, const struct learn_model *prior,
                   const char *norm, size_t len)
 {
-    if (!lv)
-        return learn_model_score(prior, norm, len);
-    pthread_rwlock_rdlock((pthread_rwlock_t *)&lv->lock);
-    const struct live_model *m = find_model(find_site(lv, site), model);
-    double p = learn_model_score_site(prior, m ? m->counts : NULL, norm, len);
-    pthread_rwlock_unlock((pthread_rwlock_t *)&lv->lock);
+    struct learn_text text;
+    learn_text_list(&text, norm, len, prior ? learn_model_get_tokens(prior) : LEARN_TOKENS_WORDS);
+    double p = live_score_text(lv, site, model, prior, &text);
+    learn_text_free(&text);
     return p;
 }
 

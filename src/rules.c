@@ -84,6 +84,7 @@ struct ruleset {
     /* Per comment field, the views (1u << enum norm_view) some condition
      * reads: the engine folds only those. */
     unsigned views[CF_COUNT];
+    unsigned learn_kinds;       /* the union of the learned models' tokens */
     /* The models `learned` conditions read, each loaded once. */
     struct loaded_model { char *path, *name; struct learn_model *model; } *models;
     size_t nmodels;
@@ -1256,7 +1257,8 @@ static int make_table(struct ruleset *rs)
     return 0;
 }
 
-/* Record which views of which fields the conditions read (ruleset.views).
+/* Record which views of which fields the conditions read (ruleset.views),
+ * and which tokens the learned models count (ruleset.learn_kinds).
  * `any` reads every field; the flags pseudo-field needs the fold of content
  * and author with their counts (NORM_WANT_FLAGS); links read the raw bytes. */
 static void note_views(struct ruleset *rs)
@@ -1266,6 +1268,8 @@ static void note_views(struct ruleset *rs)
             const struct rule_cond *c = &rs->rules[i].conds[k];
             if (c->kind == RULE_COND_LINKS)
                 continue;
+            if (c->kind == RULE_COND_LEARNED && c->model)
+                rs->learn_kinds |= learn_model_get_tokens(c->model);
             if (c->field == RULE_FIELD_FLAGS) {
                 rs->views[CF_CONTENT] |= (1u << VIEW_NORM) | NORM_WANT_FLAGS;
                 rs->views[CF_AUTHOR] |= (1u << VIEW_NORM) | NORM_WANT_FLAGS;
@@ -1282,6 +1286,11 @@ static void note_views(struct ruleset *rs)
 unsigned ruleset_field_views(const struct ruleset *rs, int field)
 {
     return field >= 0 && field < CF_COUNT ? rs->views[field] : 0;
+}
+
+unsigned ruleset_learn_kinds(const struct ruleset *rs)
+{
+    return rs->learn_kinds;
 }
 
 struct ruleset *ruleset_load(const char *path, char *err, size_t errlen)

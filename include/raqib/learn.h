@@ -45,6 +45,30 @@ double learn_model_score(const struct learn_model *m, const char *norm, size_t l
 double learn_model_score_site(const struct learn_model *m, const struct learn_model *site, const char *norm,
                               size_t len);
 
+/* The tokens of one text listed once for every model that scores it: the
+ * shipped rules score a words model and a words-and-n-grams model on the
+ * same norm view, and one tokenization serves both. Owns its lists; norm
+ * is borrowed and must outlive it. */
+struct learn_text {
+    const char *norm;
+    size_t len;
+    unsigned kinds;             /* the tokens listed (LEARN_TOKENS_*) */
+    uint64_t *all, *words;      /* every token in order (a repeated word's n-grams
+                                   left out), and the word-level ones alone */
+    size_t nall, nwords;
+    int all_full, words_full;   /* a list ran out of room: score the text itself */
+};
+
+/* List the tokens of kinds of norm[0..len) (kinds: the union of the models'
+ * that will score it). 0, or -1 when out of memory (t then scores each
+ * model from the text, as learn_model_score_site does). */
+int learn_text_list(struct learn_text *t, const char *norm, size_t len, unsigned kinds);
+
+/* learn_model_score_site(m, site, t->norm, t->len), to the last bit, from
+ * the lists. */
+double learn_text_score(const struct learn_text *t, const struct learn_model *m, const struct learn_model *site);
+void learn_text_free(struct learn_text *t);
+
 /* The distinct tokens learn_model_add would count for this text, in a
  * malloc'd array in *out (the caller frees it). Returns how many, or -1
  * when out of memory. A daemon ships these to Redis when a moderator

@@ -29,6 +29,12 @@ void live_free(struct live *lv);
 double live_score(const struct live *lv, const char *site, const char *model, const struct learn_model *prior,
                   const char *norm, size_t len);
 
+/* live_score of a text already listed (learn_text_list), so that the models
+ * scoring one comment share one tokenization. */
+struct learn_text;
+double live_score_text(const struct live *lv, const char *site, const char *model, const struct learn_model *prior,
+                       const struct learn_text *text);
+
 /* Move one comment's tokens for site and model from side `from` to side
  * `to` (1 positive, 0 negative, -1 not counted): a first decision counts
  * them, a correction takes them back from one side and counts them on the

@@ -75,6 +75,10 @@ int ruleset_prefilter_wait(const struct ruleset *rs, double seconds);
  * rule reads the flags pseudo-field; 0 when nothing is read. */
 unsigned ruleset_field_views(const struct ruleset *rs, int field);
 
+/* The tokens (LEARN_TOKENS_* bits) some learned model of the rules counts:
+ * the engine lists a text's tokens once for all of them. */
+unsigned ruleset_learn_kinds(const struct ruleset *rs);
+
 /* The models some `learned … site` rule reads: their names as the rules
  * write them (the key a site's counts are kept under) and the models.
  * Fills up to cap, each model once; returns how many. */

@@ -323,6 +323,76 @@ static void test_loaded_scores_same(void **state)
     unlink(path);
 }
 
+/* Every score is taken from a list of the text's tokens, and from the text
+ * itself when the list runs out of room. Both must agree to the last bit:
+ * a comment repeated until it overflows the list (so it is scored from the
+ * text) against the same comment once with its last word's pair closed
+ * (the same distinct tokens in the same order, listed). Also, one listing
+ * with n-grams serves a words model as its own listing does, with and
+ * without a site's counts. */
+static void test_listed_scores_same(void **state)
+{
+    (void)state;
+    static char once[4096], repeated[300000];
+    struct learn_model *words = trained(), *chars = learn_model_new(), *site[2];
+    assert_non_null(chars);
+    assert_int_equal(learn_model_set_tokens(chars, LEARN_TOKENS_CHARS), 0);
+    for (int i = 0; i < 30; i++) {
+        made_up(once, sizeof once, 'p', i * 20, 30, 7);
+        assert_int_equal(learn_model_add(chars, once, strlen(once), 1), 0);
+        made_up(once, sizeof once, 'n', i * 20, 30, 11);
+        assert_int_equal(learn_model_add(chars, once, strlen(once), 0), 0);
+    }
+    for (int k = 0; k < 2; k++) {
+        assert_non_null(site[k] = learn_model_new());
+        assert_int_equal(learn_model_set_tokens(site[k], k ? LEARN_TOKENS_CHARS : LEARN_TOKENS_WORDS), 0);
+        made_up(once, sizeof once, 'p', 3, 40, 5);
+        assert_int_equal(learn_model_add(site[k], once, strlen(once), 1), 0);
+        assert_int_equal(learn_model_add(site[k], positives[0], strlen(positives[0]), 0), 0);
+    }
+    const struct learn_model *models[2] = { words, chars };
+    made_up(once, sizeof once, 'p', 0, 120, 7);
+    strcat(once, " cheap pills now ");
+    size_t unit = strlen(once), n = 0;
+    while (n + unit < sizeof repeated - 1) {
+        memcpy(repeated + n, once, unit);
+        n += unit;
+    }
+    repeated[n] = '\0';
+    const char *first = "pa000";     /* the word after the last: closes the same pair */
+    strcat(once, first);
+    for (int k = 0; k < 2; k++) {
+        struct learn_text t;
+        assert_int_equal(learn_text_list(&t, repeated, n, learn_model_get_tokens(models[k])), 0);
+        assert_true(k ? t.all_full : t.words_full);       /* scored from the text */
+        learn_text_free(&t);
+        for (int with_site = 0; with_site < 2; with_site++) {
+            const struct learn_model *st = with_site ? site[k] : NULL;
+            double from_text = learn_model_score_site(models[k], st, repeated, n);
+            double listed = learn_model_score_site(models[k], st, once, strlen(once));
+            if (from_text != listed)
+                fail_msg("model %d site %d: from the text %.17g, listed %.17g", k, with_site, from_text, listed);
+            assert_true(listed != 0.5);
+        }
+    }
+    /* one listing with n-grams serves the words model too */
+    struct learn_text both;
+    assert_int_equal(learn_text_list(&both, once, strlen(once), LEARN_TOKENS_CHARS), 0);
+    assert_false(both.all_full || both.words_full);
+    assert_true(both.nall > both.nwords);
+    for (int with_site = 0; with_site < 2; with_site++) {
+        assert_true(learn_text_score(&both, words, with_site ? site[0] : NULL) ==
+                    learn_model_score_site(words, with_site ? site[0] : NULL, once, strlen(once)));
+        assert_true(learn_text_score(&both, chars, with_site ? site[1] : NULL) ==
+                    learn_model_score_site(chars, with_site ? site[1] : NULL, once, strlen(once)));
+    }
+    learn_text_free(&both);
+    for (int k = 0; k < 2; k++)
+        learn_model_free(site[k]);
+    learn_model_free(chars);
+    learn_model_free(words);
+}
+
 /* Read a whole small file into buf. */
 static void slurp(const char *path, char *buf, size_t cap)
 {
@@ -448,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_char_ngrams),
         cmocka_unit_test(test_ngram_hashes_pinned),
         cmocka_unit_test(test_loaded_scores_same),
+        cmocka_unit_test(test_listed_scores_same),
         cmocka_unit_test(test_tokens_header),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_learned_rule),
