@@ -47,7 +47,7 @@ static int field_slot(int field)
  * field missing here only costs speed: its conditions count as candidates. */
 static const int any_fields[] = { CF_CONTENT, CF_AUTHOR, CF_EMAIL, CF_URL, CF_USER_AGENT, CF_REFERRER };
 
-enum placement { PLACE_NONE = 0, PLACE_EXACT, PLACE_PREFILTER, PLACE_DIRECT };
+enum placement { PLACE_NONE = 0, PLACE_EXACT, PLACE_PREFILTER, PLACE_DIRECT, PLACE_LITERAL };
 
 struct pf_cond {
     int slot;               /* first slot; -1: not in any database (PCRE2 decides) */
@@ -61,9 +61,29 @@ struct pf_db {
     size_t n;
 };
 
+/* One phrase of a `words` list in a literal database: the slot of its
+ * condition, its length, and what its edges must be (see on_phrase). */
+struct pf_phrase {
+    unsigned slot;
+    unsigned len;
+    int bounded;              /* the view has word edges: check them */
+    const char *proclitics;   /* borrowed from the rule_cond, or NULL */
+};
+
+/* The phrases of the `words` conditions on one (field, view), as Hyperscan
+ * literals: literal matching costs a fraction of what the same phrases cost
+ * as a regular expression with its edges (the shipped insult list alone was
+ * half of the content database's scan). */
+struct pf_lit {
+    hs_database_t *db;
+    struct pf_phrase *phrase;  /* literal id -> phrase */
+    size_t n;
+};
+
 struct prefilter {
     unsigned long generation;  /* tells threads their scratch may be too small */
     struct pf_db db[NFIELDS][VIEW_COUNT];
+    struct pf_lit lit[NFIELDS][VIEW_COUNT];
     size_t *cond_base;         /* per rule: its first condition's flat index */
     struct pf_cond *conds;     /* per flat condition */
     size_t nslots;
@@ -249,8 +269,10 @@ static int accepts(const char *pattern, unsigned flags)
     return ok;
 }
 
-/* Place one expression: exact, else (a `words` list) its superset form
- * (hsform.h) exact, else prefilter, else direct. The form counts as exact:
+/* Place one expression: a `words` list on a folded view as literals (the
+ * phrases, their edges checked around each match: on_phrase), else exact,
+ * else (a `words` list on raw) its superset form (hsform.h) exact, else
+ * prefilter, else direct. The form counts as exact:
  * either way PCRE2 confirms each candidate. Only word lists take it: a
  * list of hundreds of phrases is PCRE2's most expensive pattern (40 µs on
  * the 1.2 KB bench comment for lists/ar-insults.txt) and its prefilter
@@ -261,7 +283,10 @@ static int accepts(const char *pattern, unsigned flags)
 static void place(struct expr *x)
 {
     char *form = NULL;
-    if (accepts(x->pattern, x->flags)) {
+    if (x->c->kind == RULE_COND_WORDS && x->c->phrases && x->c->view != VIEW_RAW &&
+        x->c->field != RULE_FIELD_ANY && !(x->c->options & PCRE2_CASELESS)) {
+        x->place = PLACE_LITERAL;   /* its phrases go to the literal database */
+    } else if (accepts(x->pattern, x->flags)) {
         x->place = PLACE_EXACT;
     } else if (x->c->kind == RULE_COND_WORDS && (form = hsform_superset(x->c->pattern, x->c->options)) &&
                accepts(form, x->flags)) {
@@ -353,6 +378,56 @@ out:
     return rc;
 }
 
+/* Compile the literal database of one (field, view) from the phrases of the
+ * `words` expressions xs[idx[0..n)], whose slots are slot[0..n). 0, or -1
+ * when out of memory or Hyperscan refuses (then those conditions have no
+ * candidates from it: the caller leaves them to PCRE2). */
+static int build_lit(struct pf_lit *l, const struct expr *xs, const size_t *idx, const unsigned *slot, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        for (const char *p = xs[idx[i]].c->phrases; *p; p += strlen(p) + 1)
+            m++;
+    const char **lits = malloc((m ? m : 1) * sizeof *lits);
+    size_t *lens = malloc((m ? m : 1) * sizeof *lens);
+    unsigned *flags = calloc(m ? m : 1, sizeof *flags), *ids = malloc((m ? m : 1) * sizeof *ids);
+    l->phrase = malloc((m ? m : 1) * sizeof *l->phrase);
+    int rc = -1;
+    if (!lits || !lens || !flags || !ids || !l->phrase)
+        goto out;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct rule_cond *c = xs[idx[i]].c;
+        int bounded = c->view != VIEW_SQUASH && c->view != VIEW_SKEL;
+        for (const char *p = c->phrases; *p; p += strlen(p) + 1, k++) {
+            lits[k] = p;
+            lens[k] = strlen(p);
+            ids[k] = (unsigned)k;
+            l->phrase[k] = (struct pf_phrase){ slot[i], (unsigned)lens[k], bounded, c->proclitics };
+        }
+    }
+    hs_compile_error_t *cerr = NULL;
+    if (m && hs_compile_lit_multi(lits, flags, ids, lens, (unsigned)m, HS_MODE_BLOCK, NULL, &l->db, &cerr) !=
+                 HS_SUCCESS) {
+        log_warn("Hyperscan refused a words list as literals (%s): PCRE2 reads it",
+                 cerr && cerr->message ? cerr->message : "no reason given");
+        hs_free_compile_error(cerr);
+        l->db = NULL;
+    }
+    l->n = m;
+    rc = 0;
+out:
+    if (rc < 0 || !l->db) {
+        free(l->phrase);
+        l->phrase = NULL;
+    }
+    free(lits);
+    free(lens);
+    free(flags);
+    free(ids);
+    return rc;
+}
+
 /* The gate of each rule: its first condition that is positive, reads one
  * named field (or flags) and sits in a database. */
 static int set_gates(struct prefilter *pf, const struct rule_table *t)
@@ -399,8 +474,8 @@ int prefilter_build(const struct rule_table *t, struct prefilter **out, char *er
     size_t nrules = t->nrules, nflat = 0, nx = 0;
     struct prefilter *pf = calloc(1, sizeof *pf);
     struct expr *xs = NULL;
-    size_t *idx = NULL;
-    unsigned *slot = NULL;
+    size_t *idx = NULL, *lidx = NULL;
+    unsigned *slot = NULL, *lslot = NULL;
     if (!pf || !(pf->cond_base = malloc((nrules + 1) * sizeof *pf->cond_base)))
         goto oom;
     for (size_t i = 0; i < nrules; i++) {
@@ -436,7 +511,8 @@ int prefilter_build(const struct rule_table *t, struct prefilter **out, char *er
         }
     }
     /* One database per (field, view). */
-    if (!(idx = malloc((nx ? nx : 1) * sizeof *idx)) || !(slot = malloc((nx ? nx : 1) * sizeof *slot)))
+    if (!(idx = malloc((nx ? nx : 1) * sizeof *idx)) || !(slot = malloc((nx ? nx : 1) * sizeof *slot)) ||
+        !(lidx = malloc((nx ? nx : 1) * sizeof *lidx)) || !(lslot = malloc((nx ? nx : 1) * sizeof *lslot)))
         goto oom;
     for (size_t x = 0; x < nx; x++) {
         struct pf_cond *pc = &pf->conds[xs[x].flat];
@@ -447,7 +523,7 @@ int prefilter_build(const struct rule_table *t, struct prefilter **out, char *er
     }
     for (int f = 0; f < NFIELDS; f++) {
         for (int v = 0; v < VIEW_COUNT; v++) {
-            size_t n = 0;
+            size_t n = 0, nl = 0;
             for (size_t x = 0; x < nx; x++) {
                 const struct rule_cond *c = xs[x].c;
                 int reads = 0;
@@ -461,12 +537,27 @@ int prefilter_build(const struct rule_table *t, struct prefilter **out, char *er
                 }
                 if (!reads)
                     continue;
+                unsigned sl = (unsigned)pf->conds[xs[x].flat].slot + (c->field == RULE_FIELD_ANY ? (unsigned)f : 0);
+                if (xs[x].place == PLACE_LITERAL) {     /* from the top end: lidx */
+                    lidx[nl] = x;
+                    lslot[nl++] = sl;
+                    continue;
+                }
                 idx[n] = x;
-                slot[n++] = (unsigned)pf->conds[xs[x].flat].slot + (c->field == RULE_FIELD_ANY ? (unsigned)f : 0);
+                slot[n++] = sl;
             }
             if (n && build_db(&pf->db[f][v], xs, idx, slot, n) < 0)
                 goto oom;
+            if (nl && build_lit(&pf->lit[f][v], xs, lidx, lslot, nl) < 0)
+                goto oom;
         }
+    }
+    /* Literal lists Hyperscan refused: PCRE2 decides them. */
+    for (size_t x = 0; x < nx; x++) {
+        const struct rule_cond *c = xs[x].c;
+        int f = c->field == RULE_FIELD_ANY ? -1 : field_slot(c->field);
+        if (xs[x].place == PLACE_LITERAL && (f < 0 || !pf->lit[f][c->view].db))
+            xs[x].place = PLACE_DIRECT;
     }
     /* A build may have moved expressions to direct: un-slot them (their bits
      * are then never read; an `any` expression moved in one field's database
@@ -475,13 +566,14 @@ int prefilter_build(const struct rule_table *t, struct prefilter **out, char *er
         if (xs[x].place == PLACE_DIRECT)
             pf->conds[xs[x].flat].slot = -1;
         pf->counts.exact += xs[x].place == PLACE_EXACT;
+        pf->counts.literal += xs[x].place == PLACE_LITERAL;
         pf->counts.rewritten += xs[x].place == PLACE_EXACT && xs[x].rewritten;
         pf->counts.prefiltered += xs[x].place == PLACE_PREFILTER;
         pf->counts.direct += xs[x].place == PLACE_DIRECT;
     }
     for (int f = 0; f < NFIELDS; f++)
         for (int v = 0; v < VIEW_COUNT; v++)
-            pf->counts.databases += pf->db[f][v].db != NULL;
+            pf->counts.databases += (pf->db[f][v].db != NULL) + (pf->lit[f][v].db != NULL);
     if (set_gates(pf, t) < 0)
         goto oom;
     for (size_t x = 0; x < nx; x++)
@@ -489,6 +581,8 @@ int prefilter_build(const struct rule_table *t, struct prefilter **out, char *er
     free(xs);
     free(idx);
     free(slot);
+    free(lidx);
+    free(lslot);
     pf->generation = atomic_fetch_add(&generations, 1);
     if (pf->counts.databases == 0) {
         prefilter_free(pf);
@@ -503,6 +597,8 @@ oom:
     free(xs);
     free(idx);
     free(slot);
+    free(lidx);
+    free(lslot);
     prefilter_free(pf);
     snprintf(err, errlen, "out of memory while building the Hyperscan databases");
     return -1;
@@ -532,8 +628,9 @@ static void *build_thread(void *arg)
         log_warn("Hyperscan: %s; PCRE2 runs every pattern", err);
     else if (pf)
         log_info("Hyperscan ready in %.1f s: %zu patterns exact (%zu of them in superset form), "
-                 "%zu prefiltered, %zu PCRE2 only, %zu databases", seconds_now() - t0, pf->counts.exact,
-                 pf->counts.rewritten, pf->counts.prefiltered, pf->counts.direct, pf->counts.databases);
+                 "%zu word lists as literals, %zu prefiltered, %zu PCRE2 only, %zu databases",
+                 seconds_now() - t0, pf->counts.exact, pf->counts.rewritten, pf->counts.literal,
+                 pf->counts.prefiltered, pf->counts.direct, pf->counts.databases);
     job.done(job.arg, pf);
     return NULL;
 }
@@ -573,6 +670,8 @@ void prefilter_free(struct prefilter *pf)
         for (int v = 0; v < VIEW_COUNT; v++) {
             hs_free_database(pf->db[f][v].db);
             free(pf->db[f][v].slots);
+            hs_free_database(pf->lit[f][v].db);
+            free(pf->lit[f][v].phrase);
         }
     free(pf->cond_base);
     free(pf->conds);
@@ -596,7 +695,8 @@ void prefilter_begin(struct prefilter_run *run, const struct prefilter *pf)
     if (tls_scratch_gen != pf->generation) {
         for (int f = 0; f < NFIELDS; f++)
             for (int v = 0; v < VIEW_COUNT; v++)
-                if (pf->db[f][v].db && hs_alloc_scratch(pf->db[f][v].db, &tls_scratch) != HS_SUCCESS)
+                if ((pf->db[f][v].db && hs_alloc_scratch(pf->db[f][v].db, &tls_scratch) != HS_SUCCESS) ||
+                    (pf->lit[f][v].db && hs_alloc_scratch(pf->lit[f][v].db, &tls_scratch) != HS_SUCCESS))
                     return;  /* no scratch: run->pf stays NULL, PCRE2 decides everything */
         tls_scratch_gen = pf->generation;
     }
@@ -638,8 +738,76 @@ static int any_reads(int f)
     return 0;
 }
 
-/* Scan the text of (field slot fs, view) once per call; a failed scan marks
- * every condition on it a candidate. */
+/* 1 when cp is surely \p{L} or \p{N}: ASCII letters and digits, the
+ * Arabic letters and digits (hsform.c's L_SET and N_SET, which its unit
+ * test checks against Unicode). Anything else may be an edge. */
+static int surely_word(int32_t cp)
+{
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
+           (cp >= 0x621 && cp <= 0x64a) || (cp >= 0x660 && cp <= 0x669) || (cp >= 0x6f0 && cp <= 0x6f9);
+}
+
+/* The code point of valid UTF-8 starting at s[0] (ASCII and 2-byte forms
+ * exactly; longer ones only need to be told from those). */
+static int32_t cp_at(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return s[0];
+    if ((s[0] & 0xe0) == 0xc0)
+        return ((s[0] & 0x1f) << 6) | (s[1] & 0x3f);
+    return 0x10000;     /* beyond the sure sets */
+}
+
+/* May text[0..at) end at a word edge, i.e. is the code point before `at`
+ * not surely a word character? */
+static int edge_before(const unsigned char *text, size_t at)
+{
+    if (at == 0)
+        return 1;
+    size_t i = at - 1;
+    while (i > 0 && at - i < 4 && (text[i] & 0xc0) == 0x80)
+        i--;
+    return !surely_word(cp_at(text + i));
+}
+
+struct phrase_ctx {
+    uint64_t *bits;
+    const struct pf_lit *lit;
+    const unsigned char *text;
+    size_t len;
+};
+
+/* A phrase of a `words` list was found ending at `to`: its condition is a
+ * candidate when the phrase may stand between word edges as the PCRE2
+ * pattern has it, (?<![\p{L}\p{N}])(?:PROCLITIC)?(?:PHRASE|…)(?![\p{L}\p{N}]):
+ * after it no surely-word character, and before it (or before one of the
+ * proclitics it follows) none either. Views without edges (squash, skel)
+ * take every match. Leaves out only what PCRE2 surely would not match. */
+static int on_phrase(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *arg)
+{
+    (void)from, (void)flags;
+    const struct phrase_ctx *ctx = arg;
+    const struct pf_phrase *p = &ctx->lit->phrase[id];
+    uint64_t bit = (uint64_t)1 << (p->slot % 64);
+    if (ctx->bits[p->slot / 64] & bit)
+        return 0;
+    size_t start = (size_t)to - p->len;
+    int ok = !p->bounded;
+    if (!ok && (to == ctx->len || !surely_word(cp_at(ctx->text + to)))) {
+        ok = edge_before(ctx->text, start);
+        for (const char *c = p->proclitics; !ok && c && *c; c += strlen(c) + 1) {
+            size_t n = strlen(c);
+            ok = n <= start && memcmp(ctx->text + start - n, c, n) == 0 && edge_before(ctx->text, start - n);
+        }
+    }
+    if (ok)
+        ctx->bits[p->slot / 64] |= bit;
+    return 0;
+}
+
+/* Scan the text of (field slot fs, view) once per call, with its regular
+ * expressions and its phrases; a failed scan marks every condition on it a
+ * candidate. */
 static void scan_text(struct prefilter_run *run, int fs, int view, const char *s, size_t len)
 {
     const struct prefilter *pf = run->pf;
@@ -647,10 +815,13 @@ static void scan_text(struct prefilter_run *run, int fs, int view, const char *s
     if (run->scanned[fs] & vbit)
         return;
     const struct pf_db *d = &pf->db[fs][view];
+    const struct pf_lit *l = &pf->lit[fs][view];
     struct scan_ctx ctx = { run->cand, d->slots };
+    struct phrase_ctx pctx = { run->cand, l, (const unsigned char *)(s ? s : ""), len };
     run->scanned[fs] |= vbit;
-    if (!d->db || len > 0xffffffffu ||
-        hs_scan(d->db, s ? s : "", (unsigned)len, 0, tls_scratch, on_match, &ctx) != HS_SUCCESS)
+    if ((!d->db && !l->db) || len > 0xffffffffu ||
+        (d->db && hs_scan(d->db, s ? s : "", (unsigned)len, 0, tls_scratch, on_match, &ctx) != HS_SUCCESS) ||
+        (l->db && hs_scan(l->db, s ? s : "", (unsigned)len, 0, tls_scratch, on_phrase, &pctx) != HS_SUCCESS))
         run->failed[fs] |= vbit;
 }
 

@@ -568,6 +568,8 @@ static void rule_free(struct rule *r)
     for (size_t i = 0; i < r->nconds; i++) {
         pcre2_code_free((pcre2_code *)r->conds[i].code);
         free((char *)r->conds[i].pattern);
+        free((char *)r->conds[i].phrases);
+        free((char *)r->conds[i].proclitics);
     }
     free(r->conds);
 }
@@ -602,6 +604,8 @@ static int add_cond(struct parser *p, struct rule_cond *c)
     if (!nc) {
         pcre2_code_free((pcre2_code *)c->code);
         free((char *)c->pattern);
+        free((char *)c->phrases);
+        free((char *)c->proclitics);
         return perr(p, "out of memory");
     }
     r->conds = nc;
@@ -809,13 +813,53 @@ static int add_proclitics(struct buf *b, enum norm_view view)
     return 0;
 }
 
+/* The strings the proclitic group of add_proclitics matches, but the empty
+ * one, each ending in NUL, the last followed by another NUL: و ف, and
+ * [وف]? before ال بال كال لل ب ك ل, folded for view. The prefilter checks a
+ * listed phrase's left edge in front of each (prefilter.c). Must match
+ * add_proclitics: the unit test of the prefilter compares with PCRE2. NULL
+ * when out of memory or a letter does not fold. */
+static char *proclitic_list(enum norm_view view)
+{
+    static const char *letters[] = { "و", "ف", "ب", "ك", "ل", "ا" };
+    char f[6][9];
+    for (int i = 0; i < 6; i++)
+        if (fold_letter(letters[i], view, f[i]) < 0)
+            return NULL;
+    const char *conj[] = { "", f[0], f[1] };
+    char art[7][32];
+    snprintf(art[0], sizeof art[0], "%s%s", f[5], f[4]);            /* ال */
+    snprintf(art[1], sizeof art[1], "%s%s%s", f[2], f[5], f[4]);    /* بال */
+    snprintf(art[2], sizeof art[2], "%s%s%s", f[3], f[5], f[4]);    /* كال */
+    snprintf(art[3], sizeof art[3], "%s%s", f[4], f[4]);            /* لل */
+    snprintf(art[4], sizeof art[4], "%s", f[2]);
+    snprintf(art[5], sizeof art[5], "%s", f[3]);
+    snprintf(art[6], sizeof art[6], "%s", f[4]);
+    struct buf b = { 0 };
+    buf_add(&b, f[0], strlen(f[0]) + 1);
+    buf_add(&b, f[1], strlen(f[1]) + 1);
+    for (int c = 0; c < 3; c++)
+        for (int a = 0; a < 7; a++) {
+            buf_add(&b, conj[c], strlen(conj[c]));
+            buf_add(&b, art[a], strlen(art[a]) + 1);
+        }
+    buf_addc(&b, '\0');
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
 /* Build "(?<![\p{L}\p{N}])(?:a|b|…)(?![\p{L}\p{N}])" from a list file, each
  * phrase folded to view; with clitics the proclitic group goes between the
  * left edge and the alternation, so a word still ends where it ended.
  * squash and skel have no word boundaries, so there the alternation stands
  * alone. Returns a malloc'd pattern, or NULL with the error set. */
-static char *words_pattern(struct parser *p, const char *name, enum norm_view view, int clitics)
+static char *words_pattern(struct parser *p, const char *name, enum norm_view view, int clitics, char **phrases)
 {
+    struct buf list = { 0 };     /* the phrases, for *phrases */
+    *phrases = NULL;
     char path[4096];
     rules_words_path(p->dir, name, path, sizeof path);
     FILE *f = fopen(path, "r");
@@ -848,14 +892,19 @@ static char *words_pattern(struct parser *p, const char *name, enum norm_view vi
             if (count++)
                 buf_addc(&b, '|');
             buf_add_literal(&b, folded, strlen(folded), 0);
+            buf_add(&list, folded, strlen(folded) + 1);
         }
         free(folded);
     }
     int read_error = ferror(f);
     free(line);
     fclose(f);
+    buf_addc(&list, '\0');
+    if (list.oom)
+        b.oom = 1;
     if (b.oom || read_error || count == 0) {
         free(b.s);
+        free(list.s);
         if (read_error)
             perr(p, "cannot read words file %s", name);
         else if (count == 0 && !b.oom)
@@ -867,9 +916,11 @@ static char *words_pattern(struct parser *p, const char *name, enum norm_view vi
     buf_add(&b, bounded ? ")(?![\\p{L}\\p{N}])" : ")", bounded ? 18 : 1);
     if (b.oom) {
         free(b.s);
+        free(list.s);
         perr(p, "out of memory");
         return NULL;
     }
+    *phrases = list.s;
     return b.s;
 }
 
@@ -888,16 +939,27 @@ static int parse_words(struct parser *p, char *rest)
     if (opt && (c.view == VIEW_SQUASH || c.view == VIEW_SKEL))
         return perr(p, "clitics needs word edges: the %s view has none (use norm, rasm or raw)",
                     norm_view_name((enum norm_view)c.view));
-    char *pat = words_pattern(p, file, (enum norm_view)c.view, opt != NULL);
+    char *phrases = NULL;
+    char *pat = words_pattern(p, file, (enum norm_view)c.view, opt != NULL, &phrases);
     if (!pat)
         return -1;
+    char *proclitics = opt ? proclitic_list((enum norm_view)c.view) : NULL;
+    if (opt && !proclitics) {
+        free(pat);
+        free(phrases);
+        return perr(p, "out of memory");
+    }
     pcre2_code *re = NULL;
     c.options = c.view == VIEW_RAW ? PCRE2_CASELESS : 0;
     int rc = compile(p, pat, strlen(pat), c.options, NULL, (enum norm_view)c.view, &re);
     if (rc < 0) {
         free(pat);
+        free(phrases);
+        free(proclitics);
         return -1;
     }
+    c.phrases = phrases;
+    c.proclitics = proclitics;
     c.code = re;
     c.pattern = pat;      /* kept for the Hyperscan databases */
     return add_cond(p, &c);

@@ -43,6 +43,7 @@ int prefilter_build_async(const struct rule_table *t,
 struct prefilter_counts {
     size_t exact, prefiltered, direct, databases;
     size_t rewritten;   /* of exact: their superset form (hsform.h) */
+    size_t literal;     /* `words` lists matched as literals, edges checked after */
 };
 void prefilter_counts(const struct prefilter *pf, struct prefilter_counts *out);
 

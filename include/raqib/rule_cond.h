@@ -33,6 +33,11 @@ struct rule_cond {
     enum rule_link_op op;      /* LINKS: count OP n; LEARNED: score OP p */
     long n;
     const struct learn_model *model;  /* LEARNED: owned by the ruleset */
+    const char *phrases;       /* WORDS: the list's phrases folded for view, each
+                                  ending in NUL, the last followed by another NUL */
+    const char *proclitics;    /* WORDS with clitics: the proclitics a phrase may
+                                  follow (besides none), folded, listed the same way;
+                                  else NULL */
     const char *model_file;    /* LEARNED: MODEL as written in the rule */
     int site;                  /* LEARNED: 1 when the site's own decisions add to the model (`site`) */
     double p;
