@@ -27,7 +27,9 @@
 #define DIGIT_RUN_TOKEN  5      /* digit runs this long become "#digits:N" */
 #define STACK_SET        1024   /* per-comment set slots kept on the stack */
 #define CHAR_DOC_TOKENS  16384  /* MAX_DOC_TOKENS with character n-grams */
-#define PREFETCH         8      /* model lookups started ahead of use */
+#define PREFETCH        32         /* model lookups started ahead of use: in a busy server
+                                   the clue index is out of cache, and 8 ahead left
+                                   most of each lookup's wait */
 
 struct slot {
     uint64_t key;               /* 0: empty */
