@@ -202,7 +202,9 @@ static unsigned long hash_num(const redisReply *h, const char *field)
  * finishes. */
 
 #define SCAN_COUNT "2000"
-#define SNAP_TRIES 3
+#ifndef SNAP_TRIES
+#define SNAP_TRIES 3            /* chunked loads the log may outrun before the one-script load */
+#endif
 
 /* One staged hash field: a model's token count (side 'p' or 'n'), or an
  * author's field (what: approved, rejected, spam, t, m). fresh: from the
@@ -236,6 +238,7 @@ struct snapshot {
     size_t key;                     /* scanning: 0 the authors, i the models[i - 1] */
     char cursor[32];
     size_t chunks;
+    size_t fresh;                   /* fields the finish read afresh */
 };
 
 static void staged_free(struct staged *s)
@@ -438,8 +441,9 @@ static void commit(struct snapshot *sn, struct tailed_site *s, const redisReply 
     live_set_decisions(l->lv, sn->site, hash_num(docs, "decisions"), (long long)hash_num(docs, "last_ms"));
     snprintf(s->last_id, sizeof s->last_id, "%s", last);
     s->loaded = 1;
-    log_info("learning: site %s loaded, %lld log entries, %zu authors (%zu chunks, try %d)", sn->site, s->seq,
-             reputation_authors(l->rep, sn->site), sn->chunks, sn->tries);
+    log_info("learning: site %s loaded, %lld log entries, %zu authors (%zu chunks, %zu fields read afresh, try %d)",
+             sn->site, s->seq, reputation_authors(l->rep, sn->site), sn->chunks, sn->fresh, sn->tries);
+    log_flush();    /* the worker batches info lines until a request's round: this one is no request's */
 }
 
 /* The site the snapshot is for, still tailed and not stopping; NULL frees
@@ -600,7 +604,9 @@ static void on_finish(void *arg, const redisReply *r, const char *error)
             snap_failed(sn, s, "finish", "out of memory or an odd model");
             return;
         }
+        sn->fresh += fields->elements / 2;
     }
+    sn->fresh += r->element[3]->elements / 2;
     s->busy = 0;
     commit(sn, s, r->element[1], r->element[2]->str);
     snapshot_free(sn);
