@@ -91,7 +91,7 @@ cmp_ok $chunks // 0, '>', 100, "loaded in chunks ($line)";
 cmp_ok $fresh // 0, '>', 0, 'decisions landed during the load, and the fields they touched were read afresh';
 my $slow = $redis->cmd('SLOWLOG', 'GET', 100000);
 my ($worst) = sort { $b->[2] <=> $a->[2] } @$slow;
-my $worst_cmd = join ' ', map { length > 20 ? substr($_, 0, 20) . '…' : $_ } @{ $worst->[3] }[0 .. 1];
+my $worst_cmd = join ' ', map { length > 20 ? substr($_, 0, 20) . '...' : $_ } @{ $worst->[3] }[0 .. 1];
 note sprintf 'B started and loaded in %.2f s; %d commands meanwhile, the longest %d us (%s)', $took, scalar @$slow,
     $worst->[2], $worst_cmd;
 
