@@ -3,7 +3,9 @@
 // decisions and the keyboard. It speaks only the public API (api.md):
 // /v1/whoami, /v1/queue/claim|renew|release, /v1/queue?status=spam,
 // /v1/comments/{id}/decision, /v1/decisions (wave and feed), /v1/rules,
-// /v1/authors/decision (trust or block a comment's author).
+// /v1/authors/decision (trust or block a comment's author), /v1/authors
+// (the commenter panel's details) and /v1/queue (which items other
+// moderators hold: shown below one's own, marked, never selectable).
 import { api, q, token, ApiError } from "./api.js";
 import { h, clear, $, $$ } from "./dom.js";
 import { t, setLang, getLang, statusWord } from "./i18n.js";
@@ -23,6 +25,8 @@ const state = {
   me: null, site: "default", view: "queue",
   items: new Map(), order: [], cards: new Map(), sel: null, bulk: new Set(),
   staged: null, decided: new Set(), timers: [], leaseUntil: new Map(), lastActive: Date.now(),
+  held: new Map(), heldCards: new Map(),      // items other moderators hold (GET /v1/queue's held_by)
+  records: new Map(), open: new Set(),        // commenters' full records, and whose details are open
 };
 
 /* ---- sign-in ------------------------------------------------------------ */
@@ -122,6 +126,9 @@ function resetList() {
   state.bulk.clear();
   state.sel = null;
   state.leaseUntil.clear();
+  state.held.clear();
+  state.heldCards.clear();
+  renderHeld();
   clear($("#list"));
   clear($("#panel"));
   renderBulk();
@@ -134,6 +141,55 @@ async function openQueue() {
   addItems(held.items);
   await topUp(false);
   render();
+  await refreshHeld();
+}
+
+// Poll: claim into the free room, then see what the others hold.
+async function poll() {
+  if (state.view !== "queue") return;
+  await topUp(true);
+  await refreshHeld();
+}
+
+// The pending items another moderator holds (GET /v1/queue says who and
+// until when). One of ours that someone else now holds (our lease lapsed)
+// leaves our page and is shown as theirs: marked, not silently gone.
+async function refreshHeld() {
+  const r = await api("GET", `/v1/queue?${q({ site: state.site, limit: 200 })}`);
+  if (state.view !== "queue") return;
+  const now = Date.now(), held = new Map();
+  for (const it of r.items || [])
+    if (it.held_by && it.held_by !== state.me.name && Date.parse(it.lease_until) > now) held.set(it.id, it);
+  const lost = state.order.filter((id) => held.has(id));
+  for (const id of lost) takeOut(id);
+  if (lost.length) { announce(t("lost")); render(); }
+  state.held = held;
+  renderHeld();
+}
+
+// The "held by others" section below one's own page; its cards have no
+// buttons and are not in state.order, so j/k and the decision keys skip them.
+function renderHeld() {
+  for (const id of [...state.heldCards.keys()]) if (!state.held.has(id)) state.heldCards.delete(id);
+  for (const [id, it] of state.held)
+    if (state.heldCards.get(id)?.querySelector(".held-mark")?.dataset.heldBy !== it.held_by)
+      state.heldCards.set(id, card(it, "held", {}));
+  $("#held-section").hidden = state.held.size === 0;
+  $("#held-title").textContent = t("held_title", state.held.size);
+  $("#held").replaceChildren(...state.heldCards.values());
+}
+
+// Each second: count the others' leases down; a lease that ended takes its
+// mark away at once (the next poll may claim the item into our page).
+function tickHeld() {
+  let ended = false;
+  for (const [id, it] of state.held) {
+    const secs = Math.ceil((Date.parse(it.lease_until) - Date.now()) / 1000);
+    if (!(secs > 0)) { state.held.delete(id); ended = true; continue; }
+    const el = state.heldCards.get(id)?.querySelector(".held-secs");
+    if (el) el.textContent = t("secs_left", secs);
+  }
+  if (ended) renderHeld();
 }
 
 async function topUp(announceNew) {
@@ -170,7 +226,7 @@ function render() {
   const list = $("#list");
   for (const id of state.order)
     if (!state.cards.has(id))
-      state.cards.set(id, card(state.items.get(id), state.view, { pick: setPick, select, decide, author: markAuthor }));
+      state.cards.set(id, cardOf(state.items.get(id)));
   if (!state.order.length) {
     list.replaceChildren(h("p", { class: "empty", text: t(state.view === "spam" ? "empty_spam" : "empty_queue") }));
   } else {
@@ -182,6 +238,14 @@ function render() {
   $("#count-queue").textContent = state.view === "queue" && state.order.length ? String(state.order.length) : "";
   $("#count-spam").textContent = state.view === "spam" && state.order.length ? String(state.order.length) : "";
   showLease();
+}
+
+const handlers = { pick: setPick, select, decide, author: markAuthor, commenter: toggleCommenter };
+
+// A card of ours, with its commenter's record and open details when known.
+function cardOf(item) {
+  const hash = item.author_history?.author;
+  return card(item, state.view, handlers, { record: state.records.get(hash) ?? null, open: state.open.has(hash) });
 }
 
 function markSelection(scroll) {
@@ -278,16 +342,43 @@ async function send(s, keepalive = false) {
 async function markAuthor(id, action) {
   try {
     const rec = await api("POST", "/v1/authors/decision", { site: state.site, comment_id: id, action });
-    for (const [other, it] of state.items) {
-      if (it.author_history?.author !== rec.author) continue;
-      it.author_history = { ...it.author_history, ...rec };
-      state.cards.delete(other);
-    }
-    render();
+    adoptRecord(rec);
     toast(t(action === "clear" ? "author_cleared" : action === "trust" ? "author_trusted" : "author_blocked"), false, 2500);
   } catch (e) {
     failed(e);
   }
+}
+
+// A commenter's full record from the server: every card of theirs is
+// redrawn with it (counts, state, details).
+function adoptRecord(rec) {
+  state.records.set(rec.author, rec);
+  for (const it of state.items.values()) {
+    if (it.author_history?.author !== rec.author) continue;
+    const { author, approved, rejected, spam, mark } = rec;
+    it.author_history = { ...it.author_history, author, approved, rejected, spam, mark };
+  }
+  redrawAuthor(rec.author);
+}
+
+function redrawAuthor(hash) {
+  for (const [id, it] of state.items) if (it.author_history?.author === hash) state.cards.delete(id);
+  render();
+}
+
+// Open or close the commenter details of comment id's author; opening
+// reads the record afresh (GET /v1/authors), so the counts are current.
+async function toggleCommenter(id) {
+  const hash = state.items.get(id)?.author_history?.author;
+  if (typeof hash !== "string") return;
+  if (state.open.has(hash)) { state.open.delete(hash); redrawAuthor(hash); return; }
+  state.open.add(hash);
+  state.records.delete(hash);          // "Loading…" until the answer
+  redrawAuthor(hash);
+  try {
+    const rec = await api("GET", `/v1/authors?${q({ site: state.site, author: hash })}`);
+    if (state.open.has(hash)) adoptRecord(rec);
+  } catch (e) { failed(e); }
 }
 
 /* ---- bulk ------------------------------------------------------------------ */
@@ -328,9 +419,9 @@ async function decideBulk(status) {
 
 function startTimers() {
   stopTimers();
-  state.timers.push(setInterval(() => { if (state.view === "queue") topUp(true).catch(() => {}); }, POLL_MS));
+  state.timers.push(setInterval(() => poll().catch(() => {}), POLL_MS));
   state.timers.push(setInterval(renew, RENEW_MS));
-  state.timers.push(setInterval(showLease, 1000));
+  state.timers.push(setInterval(() => { showLease(); tickHeld(); }, 1000));
 }
 
 function stopTimers() {
@@ -381,7 +472,7 @@ function failed(e) {
 /* ---- keyboard ---------------------------------------------------------------- */
 
 const KEYS = [["j", "key_j"], ["k", "key_k"], ["a", "key_a"], ["r", "key_r"], ["s", "key_s"], ["x", "key_x"],
-  ["z", "key_z"], ["?", "key_help"], ["Esc", "key_esc"], ["🖱", "key_click"]];
+  ["z", "key_z"], ["c", "key_c"], ["?", "key_help"], ["Esc", "key_esc"], ["🖱", "key_click"]];
 
 function onKey(e) {
   state.lastActive = Date.now();
@@ -396,6 +487,7 @@ function onKey(e) {
   else if (e.key === "k") move(-1);
   else if (e.key in act && act[e.key] && state.sel) decide(state.sel, act[e.key]);
   else if (e.key === "x" && state.sel) setPick(state.sel, !state.bulk.has(state.sel));
+  else if (e.key === "c" && state.sel) toggleCommenter(state.sel);
   else if (e.key === "z") undo();
   else return;
   e.preventDefault();
@@ -430,6 +522,8 @@ function wireStatic() {
     localStorage.setItem("raqib.lang", getLang());
     toast("", false);
     state.cards.clear();
+    state.heldCards.clear();
+    renderHeld();
     if (state.me && !$("#app").hidden) {
       if (state.view === "queue" || state.view === "spam") render();
       else show(state.view);

@@ -34,6 +34,10 @@ const words = {
     key_help: "this list", key_esc: "close, clear the bulk selection", key_click: "click a comment to select it",
     url: "website", email: "e-mail", ip: "IP", lost: "Your claim on this comment ended; another moderator may have it.",
     ago: "", loading: "Loading…",
+    commenter: "Commenter", unmarked: "not marked", details: "Details", hide_details: "Hide details",
+    last_decided: "Last decided:", no_decisions: "no decision yet", marked_by: "marked by",
+    held_by: "held by", secs_left: (n) => `${n} s left`, held_title: (n) => `Held by other moderators (${n})`,
+    key_c: "the commenter's details: when last decided, who marked them and why",
   },
   ar: {
     title: "رقيب — الإشراف", brand: "رقيب", login_title: "تسجيل الدخول للإشراف",
@@ -67,6 +71,10 @@ const words = {
     key_help: "هذه القائمة", key_esc: "إغلاق، ومسح التحديد الجماعي", key_click: "انقر تعليقًا لتحديده",
     url: "الموقع", email: "البريد", ip: "IP", lost: "انتهى حجزك لهذا التعليق؛ قد يكون عند مشرف آخر.",
     ago: "", loading: "جارٍ التحميل…",
+    commenter: "الكاتب", unmarked: "بلا علامة", details: "التفاصيل", hide_details: "إخفاء التفاصيل",
+    last_decided: "آخر قرار:", no_decisions: "لا قرار بعد", marked_by: "وضع العلامة",
+    held_by: "يراجعه", secs_left: (n) => `بقي ${n} ث`, held_title: (n) => `محجوزة لدى مشرفين آخرين (${n})`,
+    key_c: "تفاصيل الكاتب: آخر قرار، ومن وضع العلامة ولماذا",
   },
 };
 

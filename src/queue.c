@@ -38,14 +38,26 @@
 #define MAX_WAVE 1000
 #define MAX_REASON 1000
 
-/* KEYS: 1 review stream. ARGV: 1 item key prefix, 2 count, 3 start id.
- * Returns {entry, {field, value, ...}} for each queued item, oldest first. */
+/* KEYS: 1 review stream, 2 leases. ARGV: 1 item key prefix, 2 count,
+ * 3 start id, 4 now ms. Returns {entry, {field, value, ...}, holder} for
+ * each queued item, oldest first; holder is {moderator, lease deadline ms}
+ * while a claim's lease runs, else empty (so a console can mark what another
+ * moderator holds). Only entries with a running lease cost an XPENDING. */
 static const char list_script[] =
     "local entries = redis.call('XRANGE', KEYS[1], ARGV[3], '+', 'COUNT', tonumber(ARGV[2]))\n"
+    "local now = tonumber(ARGV[4])\n"
     "local out = {}\n"
     "for _, e in ipairs(entries) do\n"
     "  local h = redis.call('HGETALL', ARGV[1] .. e[2][2])\n"
-    "  if #h > 0 then out[#out + 1] = {e[1], h} end\n"
+    "  if #h > 0 then\n"
+    "    local holder = {}\n"
+    "    local deadline = tonumber(redis.call('HGET', KEYS[2], e[1]) or '0')\n"
+    "    if deadline > now then\n"
+    "      local ok, p = pcall(redis.call, 'XPENDING', KEYS[1], 'moderators', e[1], e[1], 1)\n"
+    "      if ok and p[1] then holder = {p[1][2], tostring(deadline)} end\n"
+    "    end\n"
+    "    out[#out + 1] = {e[1], h, holder}\n"
+    "  end\n"
     "end\n"
     "return out\n";
 
@@ -185,6 +197,20 @@ static json_t *item_from_reply(const redisReply *h, enum role role)
 
 /* ---- GET /v1/queue ----------------------------------------------------- */
 
+/* A pending item another moderator (or this one) holds: who, and until when
+ * (api.md extension: held_by, lease_until). holder is the list script's
+ * {moderator, deadline ms}, empty when no lease runs. */
+static void add_holder(json_t *item, const redisReply *holder)
+{
+    if (!item || holder->type != REDIS_REPLY_ARRAY || holder->elements != 2 ||
+        holder->element[0]->type != REDIS_REPLY_STRING || holder->element[1]->type != REDIS_REPLY_STRING)
+        return;
+    char until[64];
+    feed_format_time(holder->element[1]->str, until, sizeof until);
+    json_object_set_new(item, "held_by", json_stringn(holder->element[0]->str, holder->element[0]->len));
+    json_object_set_new(item, "lease_until", json_string(until));
+}
+
 static void on_listed(void *arg, const redisReply *r, const char *error)
 {
     struct request_ctx *ctx = arg;
@@ -196,9 +222,12 @@ static void on_listed(void *arg, const redisReply *r, const char *error)
     const char *last = NULL;
     for (size_t i = 0; i < r->elements; i++) {
         const redisReply *e = r->element[i];
-        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+        if (e->type != REDIS_REPLY_ARRAY || e->elements < 2)
             continue;
-        json_array_append_new(items, item_from_reply(e->element[1], ctx->role));
+        json_t *item = item_from_reply(e->element[1], ctx->role);
+        if (e->elements == 3)
+            add_holder(item, e->element[2]);
+        json_array_append_new(items, item);
         last = e->element[0]->str;
     }
     json_t *body = json_pack("{s:o}", "items", items);
@@ -212,7 +241,7 @@ void queue_list(struct request_ctx *ctx)
     char *limit_s = http_query(ctx, "limit"), *after = http_query(ctx, "after");
     const char *s = site && *site ? site : "default";
     long limit = parse_limit(limit_s, DEFAULT_LIMIT);
-    char stream[600], prefix[600], start[80], count[32];
+    char stream[600], leases[600], prefix[600], start[80], count[32], now[32];
     int spam = status && strcmp(status, "spam") == 0;
     if (!id_site_valid(s) || limit < 0 || (status && !spam && strcmp(status, "pending") != 0) ||
         (after && (strlen(after) > 40 || strspn(after, "0123456789-") != strlen(after)))) {
@@ -225,9 +254,13 @@ void queue_list(struct request_ctx *ctx)
     snprintf(start, sizeof start, "%s%s", after ? "(" : "-", after ? after : "");
     store_key(prefix, sizeof prefix, s, "c:");
     store_key(stream, sizeof stream, s, spam ? "spam" : "review");
-    const char *argv[] = { "1", stream, prefix, count, start };
+    store_key(leases, sizeof leases, s, "leases");
+    snprintf(now, sizeof now, "%lld", id_clock_ms());
+    const char *spam_argv[] = { "1", stream, prefix, count };
+    const char *list_argv[] = { "2", stream, leases, prefix, count, start, now };
     http_begin_wait(ctx);
-    if (store_eval(request_store(ctx), spam ? spam_script : list_script, spam ? 4 : 5, argv, NULL, on_listed, ctx) < 0)
+    if (store_eval(request_store(ctx), spam ? spam_script : list_script, spam ? 4 : 7, spam ? spam_argv : list_argv, NULL,
+                   on_listed, ctx) < 0)
         reply_store_error(ctx, "not connected");
 out:
     free(site);

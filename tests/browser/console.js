@@ -85,11 +85,36 @@ async function run(browser) {
   check("seeded: the Arabic insult is held with reasons, the sorcery ad is spam",
     ar.status === "pending" && ar.matches.length > 0 && spam.status === "spam", { ar, spam });
 
+  // The admin holds every pending comment for a few seconds: layla's
+  // console must show them as held by boss, counting down, none hers.
+  const bossHeld = (await call("POST", "/v1/queue/claim", { limit: 50, lease_seconds: 4 }, "boss")).json.items.map((i) => i.id);
+  const bossUntil = Date.now() + 4000;
+
   // --- a moderator signs in --------------------------------------------------
   const A = await openConsole(browser);
   check("login form: a password field", await A.page.$("input[type=password]"));
   await login(A.page, TOK.layla);
-  await A.page.waitForSelector("#list [data-comment-id]", { timeout: 8000 });
+  await A.page.waitForSelector("#held .held-mark", { timeout: 3000 }).catch(() => null);
+  const heldView = await A.page.evaluate(() => ({
+    ids: [...document.querySelectorAll("#held [data-comment-id]")].map((e) => e.dataset.commentId),
+    by: [...document.querySelectorAll("#held .held-mark")].map((e) => e.dataset.heldBy),
+    text: document.querySelector("#held .held-mark")?.textContent ?? "", mine: document.querySelectorAll("#list [data-comment-id]").length,
+    buttons: document.querySelectorAll("#held button, #held input").length, title: document.querySelector("#held-title").textContent,
+  }));
+  const secsShown = Number((/(\d+) s left/.exec(heldView.text) || [])[1]);
+  check("items another moderator holds are listed, marked 'held by boss, N s left'",
+    Date.now() < bossUntil && bossHeld.length >= PAGE && bossHeld.every((id) => heldView.ids.includes(id)) &&
+    heldView.by.every((b) => b === "boss") && heldView.text.includes("held by boss") && secsShown >= 1 && secsShown <= 4 &&
+    heldView.title.includes(String(bossHeld.length)), { bossHeld, heldView });
+  check("held items have no decision buttons and are not in one's own page", heldView.buttons === 0 && heldView.mine === 0, heldView);
+  await A.page.keyboard.press("j");
+  await A.page.keyboard.press("a");
+  check("j and a do nothing to a held item", (await selectedId(A.page)) === null &&
+    (await statusOf(bossHeld[0])).status === "pending", await selectedId(A.page));
+  await A.page.waitForSelector("#list [data-comment-id]", { timeout: 10000 });
+  const freed = await until("marks gone", async () =>
+    (await A.page.$$eval("#held .held-mark", (els) => els.length)) === 0 && (await A.page.$eval("#held-section", (e) => e.hidden)));
+  check("when the lease ends the marks go and the console claims the items", freed && Date.now() >= bossUntil);
   const aIds = await ids(A.page);
   check(`queue shows ${PAGE} claimed comments`, aIds.length === PAGE, aIds);
   check("token only in sessionStorage: not in the URL, no cookie",
@@ -174,6 +199,18 @@ async function run(browser) {
   const bNow = await ids(B.page);
   check("two moderators in two contexts hold disjoint items",
     aNow && bNow.length > 0 && !bNow.some((id) => aNow.includes(id)), { a: aNow, b: bNow });
+  const bHeld = await until("B sees layla's", async () => {
+    const m = await B.page.$$eval("#held .held-mark", (els) => els.map((e) => [e.closest("[data-comment-id]").dataset.commentId, e.dataset.heldBy]));
+    return aNow.every((id) => m.some(([x, by]) => x === id && by === "layla")) && m;
+  });
+  check("the second moderator sees the first one's items marked 'held by layla'", bHeld, bHeld);
+  const visits = [];
+  await B.page.click(`${card(bNow[0])} .content`);
+  for (let i = 0; i < bNow.length + 2; i++) { visits.push(await selectedId(B.page)); await B.page.keyboard.press(i % 3 === 2 ? "k" : "j"); }
+  const bOwn = await ids(B.page), bHeldIds = await B.page.$$eval("#held [data-comment-id]", (els) => els.map((e) => e.dataset.commentId));
+  check("j/k never land on an item another moderator holds", bHeldIds.length >= PAGE &&
+    visits.every((id) => bOwn.includes(id) && !bHeldIds.includes(id)) && !(await B.page.$("#held [aria-selected=true]")),
+    { visits, bOwn, bHeldIds });
 
   // --- a new comment appears without a reload ------------------------------------------
   await B.page.click(`${card(bNow[0])} [data-action=approved]`);    // make room in B
@@ -202,6 +239,22 @@ async function run(browser) {
     A.page.$eval(`${card(bulkIds[2])} .item-error`, (e) => e.textContent).catch(() => ""), 3000);
   check("bulk: the item that failed stays, with why", /already|omar|approved/.test(failNote || ""), failNote);
 
+  // --- the commenter panel: fresh counts on demand -----------------------------------------------
+  const readerHash = (await call("GET", `/v1/authors?comment_id=${en[0].id}`, undefined, "layla")).json.author;
+  const readerCard = await until("a reader card", async () => A.page.$eval(`#list .commenter[data-author="${readerHash}"]`,
+    (e) => e.closest("[data-comment-id]").dataset.commentId).catch(() => null));
+  await A.page.click(`${card(readerCard)} .content`);
+  await A.page.keyboard.press("c");
+  await A.page.waitForSelector(`${card(readerCard)} .commenter-more .last-decided time`, { timeout: 5000 }).catch(() => null);
+  const panel = await A.page.$eval(`${card(readerCard)} .commenter`, (e) => ({
+    counts: Object.fromEntries([...e.querySelectorAll("[data-count]")].map((p) => [p.dataset.count, Number(p.textContent.replace(/\D+/g, ""))])),
+    state: e.querySelector("[data-state]").dataset.state, more: e.querySelector(".commenter-more")?.textContent ?? "" }));
+  const readerRec = (await call("GET", `/v1/authors?author=${readerHash}`, undefined, "layla")).json;
+  check("commenter panel (key c): this commenter's counts as the API has them now, not when claimed",
+    readerRec.approved + readerRec.rejected >= 3 && panel.counts.approved === readerRec.approved &&
+    panel.counts.rejected === readerRec.rejected && panel.counts.spam === readerRec.spam && panel.state === "none" &&
+    /Last decided/.test(panel.more), { panel, readerRec });
+
   // --- spam folder rescue ------------------------------------------------------------------------
   await A.page.click("[data-view=spam]");
   await A.page.waitForSelector(card(spam.id), { timeout: 5000 });
@@ -219,6 +272,17 @@ async function run(browser) {
   await A.page.click(`${card(pest.id)} [data-author-action=clear]`);
   const cleared = await until("cleared", async () => (await mark()) === null && (await A.page.$(`${card(pest.id)} [data-author-action=block]`)));
   check("unblock from the card: the mark is cleared", cleared, await mark());
+  // Another moderator blocks Pest with a hostile reason: the details say who and why, as text.
+  const why = '<img src=x onerror="alert(\'reason\')"> spam links';
+  await call("POST", "/v1/authors/decision", { site: "default", comment_id: pest.id, action: "block", reason: why }, "omar");
+  await A.page.click(`${card(pest.id)} .commenter-toggle`);
+  await A.page.waitForSelector(`${card(pest.id)} .commenter-more .marked-by`, { timeout: 5000 }).catch(() => null);
+  const pestPanel = await A.page.$eval(`${card(pest.id)} .commenter`, (e) => ({
+    state: e.querySelector("[data-state]").dataset.state, by: e.querySelector(".marked-by .by")?.textContent,
+    reason: e.querySelector(".marked-by q")?.textContent, imgs: e.querySelectorAll("img").length }));
+  check("commenter details: blocked, by omar, with the reason shown as text", pestPanel.state === "blocked" &&
+    pestPanel.by === "omar" && pestPanel.reason === why && pestPanel.imgs === 0 && A.dialogs.length === 0, pestPanel);
+  await call("POST", "/v1/authors/decision", { site: "default", comment_id: pest.id, action: "clear" }, "omar");
 
   // --- history -------------------------------------------------------------------------------------
   await A.page.click("[data-view=history]");
@@ -248,11 +312,15 @@ async function run(browser) {
   check("screenshot saved", fs.statSync(path.join(OUT, "console-queue-ar.png")).size > 10000);
 
   // --- sign-out releases the claims ---------------------------------------------------------------
+  const layla = async () => B.page.$$eval(".held-mark[data-held-by=layla]", (els) => els.length);
+  const beforeOut = await until("B sees layla's", layla);
   await A.page.click("#logout");
   await A.page.waitForSelector("input[type=password]", { visible: true });
   const held = await call("POST", "/v1/queue/renew", { lease_seconds: 60 }, "layla");
   check("sign-out: the token is gone and the claims are released",
     (await A.page.evaluate(() => sessionStorage.getItem("raqib.token"))) === null && held.json.items.length === 0, held.json);
+  const afterOut = await until("marks gone", async () => (await layla()) === 0);
+  check("released: the other console's 'held by layla' marks go", beforeOut > 0 && afterOut, { beforeOut });
 
   // --- a submit token may not moderate -----------------------------------------------------------
   await login(A.page, TOK.backend);

@@ -85,6 +85,30 @@ subtest 'two moderators claiming at once get disjoint items' => sub {
     is scalar @{ $c->{items} }, 0, 'nothing left unclaimed';
 };
 
+subtest 'the queue read says who holds an item and until when' => sub {
+    my ($s, $j) = $d->get('/v1/queue?limit=100', as('omar'));
+    is $s, 200;
+    my %item = map { $_->{id} => $_ } @{ $j->{items} };
+    my @held = grep { $claimed_by{$_} } keys %item;
+    is scalar @held, scalar keys %claimed_by, 'every claimed item is listed';
+    is_deeply { map { $_ => $item{$_}{held_by} } @held }, { map { $_ => $claimed_by{$_} } @held },
+        'held_by names the moderator holding each';
+    like $item{ $held[0] }{lease_until}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'lease_until in RFC 3339';
+    my $free = submit();
+    ($s, $j) = $d->get('/v1/queue?limit=100', as('layla'));
+    my ($f) = grep { $_->{id} eq $free } @{ $j->{items} };
+    ok $f && !exists $f->{held_by} && !exists $f->{lease_until}, 'an unclaimed item carries neither';
+    my @mine = grep { $claimed_by{$_} eq 'layla' } @held;
+    is(($d->post('/v1/queue/release', {}, as('layla')))[0], 200, 'layla releases hers');
+    ($s, $j) = $d->get('/v1/queue?limit=100', as('omar'));
+    %item = map { $_->{id} => $_ } @{ $j->{items} };
+    ok !(grep { exists $item{$_}{held_by} } @mine), 'released: no longer held';
+    ok((grep { ($item{$_}{held_by} // '') eq 'omar' } keys %item) == 3, "omar's three still held");
+    my ($sc, $c) = $d->post('/v1/queue/claim', { limit => 10, lease_seconds => 60 }, as('layla'));
+    is scalar @{ $c->{items} }, @mine + 1, 'layla claims hers again and the new one';
+    $claimed_by{$_->{id}} = 'layla' for @{ $c->{items} };
+};
+
 subtest 'concurrent claims stay disjoint' => sub {
     my @more = map { submit() } 1 .. 20;
     my @pids;

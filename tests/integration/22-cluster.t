@@ -65,7 +65,7 @@ sub received { open my $fh, '<', "$dir/received" or return (); return map { deco
 # --- raqibd: the first seed is dead, the second answers ---------------------
 my $dead = free_port();
 my $url = "redis-cluster://127.0.0.1:$dead,127.0.0.1:$m[1]{port}";
-my $conf = "token submit site sub-1\ntoken moderate layla mod-1\nflood_seconds 0\n"
+my $conf = "token submit site sub-1\ntoken moderate layla mod-1\ntoken admin ops adm-1\nflood_seconds 0\nlearn_poll_ms 200\n"
          . "webhook_url http://127.0.0.1:$rport/hook\nwebhook_secret s3cret\n";
 my $d = new_raqibd(redis_url => $url, config => $conf, token => 'sub-1', threads => 2);
 wait_until('readyz through the cluster', sub { ($d->get('/readyz'))[0] == 200 }, 15);
@@ -127,6 +127,21 @@ subtest 'the raqib CLI reads a site\'s decisions from the master of its slot' =>
         is $? >> 8, 0, "rules train --site $s" or diag $out;
     }
     is scalar(keys %seen), 3, 'one site on each master';
+};
+
+subtest 'a daemon started later loads each site\'s learned counts from its master, in chunks' => sub {
+    my $e = new_raqibd(redis_url => $url, config => $conf, token => 'sub-1', threads => 1);
+    my $adm = { Authorization => 'Bearer adm-1' };
+    my $learning = sub { my ($x, $site) = @_; (($x->get("/v1/rules?site=$site", $adm))[1] // {})->{learning} };
+    for my $site (@sites) {
+        my $want = $learning->($d, $site);
+        cmp_ok $want->{decisions}, '>', 0, "$site: decisions learned";
+        ok eval { wait_until("$site loaded", sub { $e->log_text =~ /learning: site \Q$site\E loaded.*chunks/ }, 10) },
+            "$site: loaded in chunks";
+        is_deeply $learning->($e, $site), $want, "$site: the same counts as the daemon that learned them";
+    }
+    is $e->stop, 0, 'the later daemon stops cleanly';
+    $e->check_log;
 };
 
 subtest 'the webhook delivers every decision of every site once' => sub {
