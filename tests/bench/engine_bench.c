@@ -10,7 +10,8 @@
  *                               view; prints `key=value` lines
  *   engine_bench parts DIR SECS the shipped rules' cost split: µs per comment
  *                               for the whole engine, the content fold into
- *                               the views the rules read, and each model
+ *                               the views the rules read, and each model,
+ *                               alone and with a site's live-learned counts
  *
  * The generated rules are what a news site's operators write: Arabic and
  * English keyword alternations, phone patterns in Gulf and Egyptian formats,
@@ -193,7 +194,7 @@ static double micros(void (*fn)(void *), void *arg, double secs)
 struct parts_arg {
     const struct ruleset *rs;
     const struct comment *c;
-    const struct learn_model *model;
+    const struct learn_model *model, *site;
     struct norm_text nt;
     unsigned want;
     double sink;
@@ -219,7 +220,32 @@ static void part_fold(void *p)
 static void part_model(void *p)
 {
     struct parts_arg *a = p;
-    a->sink += learn_model_score(a->model, a->nt.view[VIEW_NORM], a->nt.len[VIEW_NORM]);
+    a->sink += learn_model_score_site(a->model, a->site, a->nt.view[VIEW_NORM], a->nt.len[VIEW_NORM]);
+}
+
+/* A site's counts as live learning holds them after 40 moderator
+ * decisions (half each way) on comments made of the generated rules'
+ * words and the bench comment's halves. */
+static struct learn_model *site_counts(const struct learn_model *m)
+{
+    struct learn_model *site = learn_model_new();
+    if (!site || learn_model_set_tokens(site, learn_model_get_tokens(m)) < 0)
+        exit(1);
+    size_t half = strlen(comment_text) / 2;
+    for (int i = 0; i < 40; i++) {
+        char text[4096];
+        snprintf(text, sizeof text, "%s %s %s %.*s", ar[i % 20], en[(i * 7) % 20], ar[(i * 3) % 20],
+                 (int)half, comment_text + (i % 2 ? half : 0));
+        struct norm_text nt;
+        uint64_t *tokens;
+        norm_text_build_views(&nt, text, strlen(text), 1, 1u << VIEW_NORM);
+        long n = learn_doc_tokens(learn_model_get_tokens(m), nt.view[VIEW_NORM], nt.len[VIEW_NORM], &tokens);
+        if (n < 0 || learn_model_apply(site, tokens, (size_t)n, i % 2, 1, 0) < 0)
+            exit(1);
+        free(tokens);
+        norm_text_free(&nt);
+    }
+    return site;
 }
 
 /* Where a comment's time goes with the rules of dir: the whole engine, the
@@ -241,7 +267,12 @@ static void parts(const char *dir, const struct comment *c, double secs)
         if (!m)
             continue;
         a.model = m;
+        a.site = NULL;
         printf("model_%s_us=%.2f\n", models[i], micros(part_model, &a, secs));
+        struct learn_model *site = site_counts(m);
+        a.site = site;
+        printf("model_%s_site_us=%.2f\n", models[i], micros(part_model, &a, secs));
+        learn_model_free(site);
         learn_model_free(m);
     }
     norm_text_free(&a.nt);

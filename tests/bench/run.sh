@@ -268,6 +268,9 @@ ENGINE_MAX=${BENCH_ENGINE_MAX:-1000}
 note "engine micro-benchmark, shipped rules"
 out=$(ENGINE_BENCH_HS_CACHE="$ROOT/var/hs-cache" $SRV "$T/engine_bench" hyperscan "$ROOT/rules" 2 2>/dev/null)
 E[hs_shipped]=$(sed -n 's/^hyperscan_per_s=//p' <<<"$out")
+PARTS=$(ENGINE_BENCH_HS_CACHE="$ROOT/var/hs-cache" $SRV "$T/engine_bench" parts "$ROOT/rules" 1 2>/dev/null |
+        sed -n 's/^\([a-z_]*\)_us=\([0-9.]*\).*/\1 \2/p')
+part() { awk -v k="$1" '$1 == k { print $2 }' <<<"$PARTS"; }
 for n in $RULE_COUNTS; do
     if [ "$n" -gt "$ENGINE_MAX" ]; then
         note "engine micro-benchmark, $n rules: skipped (its Hyperscan build takes minutes; BENCH_ENGINE_MAX=$n runs it)"
@@ -349,6 +352,9 @@ row "  shipped rules ($SHIPPED_RULES)" "${E[hs_shipped]:-?}" "-" "-"
 for n in $RULE_COUNTS; do
     row "  $n rules" "${E[hs_$n]:-skipped}" "${E[pcre_$n]:-skipped}" "${E[load_$n]:-skipped}"
 done
+echo "shipped rules, µs per comment: engine $(part engine); in it the content fold $(part fold_content)," \
+     "spam model $(part model_spam) ($(part model_spam_site) with a site's counts)," \
+     "abuse model $(part model_abuse) ($(part model_abuse_site) with a site's counts)"
 echo "fold (norm_text_build, every view of the comment, flags counted): ${E[fold]:-?} MB/s"
 echo "fold (the norm view alone, as the bench rules read it): ${E[fold_norm]:-?} MB/s"
 echo "learned model (rules/models/spam.model) scoring the folded comment: ${E[learned]:-?} comments/s"
