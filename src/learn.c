@@ -639,6 +639,71 @@ static void add_clue(struct doc *d, uint64_t key)
         d->clues[d->nclues++] = f;
 }
 
+static void strongest_first(double *c, size_t n, size_t k);
+
+/* A clue with its strength |f - 0.5|, computed once. */
+struct ranked {
+    double strength, f;
+};
+
+/* Merge sort of r[0..n) by strength, strongest first, equal strengths in
+ * their order (stable), through tmp (n entries). */
+static void sort_stable(struct ranked *r, struct ranked *tmp, size_t n)
+{
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t a = lo, b = mid, k = lo;
+            while (a < mid && b < hi)
+                tmp[k++] = r[b].strength > r[a].strength ? r[b++] : r[a++];
+            while (a < mid)
+                tmp[k++] = r[a++];
+            while (b < hi)
+                tmp[k++] = r[b++];
+        }
+        memcpy(r, tmp, n * sizeof *r);
+    }
+}
+
+/* Put in clues[0..keep) the keep strongest of clues[0..n), keep < n, in
+ * the order a stable sort of all n by strength (strongest first) would
+ * put them: those stronger than the keep-th strength, and of those equal
+ * to it the first in the comment, then sorted stably. This is the order
+ * word models have always combined their clues in (a stable qsort of
+ * every clue: glibc's merge sort), found without sorting hundreds of them.
+ * -1 when out of memory (clues unchanged). */
+static int strongest_in_order(double *clues, size_t n, size_t keep)
+{
+    struct ranked *r = malloc(2 * keep * sizeof *r);
+    double *pick = malloc(n * sizeof *pick);
+    if (!r || !pick) {
+        free(r);
+        free(pick);
+        return -1;
+    }
+    memcpy(pick, clues, n * sizeof *pick);
+    strongest_first(pick, n, keep);
+    double cut = fabs(pick[0] - 0.5);
+    size_t stronger = 0;
+    for (size_t i = 1; i < keep; i++)
+        if (fabs(pick[i] - 0.5) < cut)
+            cut = fabs(pick[i] - 0.5);
+    for (size_t i = 0; i < n; i++)
+        stronger += fabs(clues[i] - 0.5) > cut;
+    size_t ties = keep - stronger, m = 0;
+    for (size_t i = 0; i < n && m < keep; i++) {
+        double x = fabs(clues[i] - 0.5);
+        if (x > cut || (x == cut && ties && ties--))
+            r[m++] = (struct ranked){ x, clues[i] };
+    }
+    sort_stable(r, r + keep, m);
+    for (size_t i = 0; i < m; i++)
+        clues[i] = r[i].f;
+    free(pick);
+    free(r);
+    return 0;
+}
+
 static int by_strength(const void *a, const void *b)
 {
     double x = fabs(*(const double *)a - 0.5), y = fabs(*(const double *)b - 0.5);
@@ -701,7 +766,8 @@ static double combine(double *clues, size_t n, int select)
         if (select)
             strongest_first(clues, n, MAX_CLUES);
         else
-            qsort(clues, n, sizeof *clues, by_strength);
+            if (strongest_in_order(clues, n, MAX_CLUES) < 0)
+                qsort(clues, n, sizeof *clues, by_strength);
         n = MAX_CLUES;
     }
     /* The products of f and of 1 - f, renormalized with frexp before they

@@ -50,5 +50,16 @@ if [ -n "${VERDICTS_BASE:-}" ]; then
     # the base's rules are this tree's: only the engine differs
     RAQIB_NO_HYPERSCAN=1 "$T/base/build/raqib" rules test --json "$(cd "$RULES" && pwd)" < "$T/all.jsonl" > "$T/base.out"
     same "this build vs $VERDICTS_BASE (PCRE2 alone)" "$T/base.out" "$T/pcre2.out"
+    # the learned models' scores to the last bit, alone and with a site's counts
+    libs="$(pkg-config --libs libpcre2-8 jansson libutf8proc) $(pkg-config --libs libhs 2>/dev/null || true) -lm -lpthread"
+    for tree in "$ROOT" "$T/base"; do
+        pure=$(cd "$tree" && make -s BUILD=build print-pure-objs | tr ' ' '\n' | sed "s|^|$tree/|" | tr '\n' ' ')
+        [ "$tree" = "$ROOT" ] && pure=$(make -s BUILD="$BUILD" print-pure-objs)
+        out=$([ "$tree" = "$ROOT" ] && echo this || echo base)
+        cc -O2 -std=c11 -D_GNU_SOURCE -I"$tree/include" tests/rules/learned_scores.c $pure $libs -o "$T/scores_$out"
+        "$T/scores_$out" "$RULES"/models/*.model < "$T/all.jsonl" > "$T/scores_$out.out"
+    done
+    same "learned scores, this build vs $VERDICTS_BASE (alone and with a site's counts, %a)" \
+        "$T/scores_base.out" "$T/scores_this.out"
 fi
 echo "verdicts: $(( $(date +%s) - t0 )) s"
