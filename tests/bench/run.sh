@@ -97,6 +97,23 @@ warm_up() {
         -s tests/bench/post.lua "http://127.0.0.1:$1/v1/check" >/dev/null 2>&1 || true
 }
 
+# teach PORT N: N moderator decisions (half spam, half approved) on new
+# comments of the default site, then a wait for the learner to apply them:
+# a site that moderates scores with its own counts beside the models'
+# (live learning), which is what a deployed raqibd does after a day.
+teach() {
+    local port=$1 n=$2 id status
+    for i in $(seq 1 "$n"); do
+        id=$(curl -s -X POST "http://127.0.0.1:$port/v1/comments" -H 'Content-Type: application/json' \
+            -d "{\"post_id\":\"t\",\"author\":\"T $i\",\"email\":\"t$i.$RANDOM@example.com\",\"content\":\"$(cat "$BENCH_TEXT") teach $i $RANDOM\"}" |
+            sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+        status=$([ $((i % 2)) = 0 ] && echo spam || echo approved)
+        [ -n "$id" ] && curl -s -o /dev/null -X POST "http://127.0.0.1:$port/v1/comments/$id/decision" \
+            -H 'Content-Type: application/json' -d "{\"status\":\"$status\"}"
+    done
+    sleep 2
+}
+
 declare -A R   # R[name]="rps p50 p99"
 row() { printf '%-44s %10s %9s %9s\n' "$1" "$2" "$3" "$4"; }
 show() { local v=(${R[$2]}); row "$1" "${v[0]}" "${v[1]}" "${v[2]}"; }
@@ -164,6 +181,10 @@ raqibd_run() {
     # the /v1/comments runs (AOF fsync and rewrite) cannot weigh on it.
     R[check_ka_$name]=$(run_wrk "$PORT" /v1/check 0 "$CONNS")
     R[check_close_$name]=$(run_wrk "$PORT" /v1/check 1 "$CONNS")
+    if [ "$name" = shipped ]; then
+        teach "$PORT" 40
+        R[check_ka_taught]=$(run_wrk "$PORT" /v1/check 0 "$CONNS")
+    fi
     R[comments_ka_$name]=$(run_wrk "$PORT" /v1/comments 0 "$CONNS")
     R[comments_close_$name]=$(run_wrk "$PORT" /v1/comments 1 "$CONNS")
     if [ -z "$short" ]; then
@@ -300,6 +321,7 @@ show "bare evhttp 202 + changelist, keep-alive" bare_cl_ka
 show "bare evhttp 202 + changelist, close" bare_cl_close
 show "POST /v1/check, shipped rules, keep-alive" check_ka_shipped
 show "POST /v1/check, shipped rules, close" check_close_shipped
+show "POST /v1/check, shipped, 40 decisions taught" check_ka_taught
 show "POST /v1/comments, shipped rules, keep-alive" comments_ka_shipped
 show "POST /v1/comments, shipped rules, close" comments_close_shipped
 show "POST /v1/comments, shipped, half of peak" comments_half_shipped
