@@ -843,21 +843,28 @@ static size_t indexed_hits(const struct learn_model *m, uint64_t *key, size_t n,
     return hits;
 }
 
+/* Add key to set (open addressing, mask + 1 slots, 0 empty); 1 when it
+ * was not there yet. */
+static int set_insert(uint64_t *set, size_t mask, uint64_t key)
+{
+    size_t j = key & mask;
+    while (set[j] && set[j] != key)
+        j = (j + 1) & mask;
+    if (set[j])
+        return 0;
+    set[j] = key;
+    return 1;
+}
+
 /* Keep the first occurrence of each of the n keys with its f, in order;
  * set (cap slots, a power of two over 2n, zeroed) remembers them. Returns
  * how many are kept. */
 static size_t first_occurrences(const uint64_t *key, double *f, size_t n, uint64_t *set, size_t cap)
 {
-    size_t kept = 0, mask = cap - 1;
-    for (size_t i = 0; i < n; i++) {
-        size_t j = key[i] & mask;
-        while (set[j] && set[j] != key[i])
-            j = (j + 1) & mask;
-        if (!set[j]) {
-            set[j] = key[i];
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (set_insert(set, cap - 1, key[i]))
             f[kept++] = f[i];
-        }
-    }
     return kept;
 }
 
@@ -868,16 +875,10 @@ static size_t first_occurrences(const uint64_t *key, double *f, size_t n, uint64
  * many. */
 static size_t first_keys(const uint64_t *list, size_t n, uint64_t *keys, uint64_t *set, size_t cap)
 {
-    size_t kept = 0, mask = cap - 1;
-    for (size_t i = 0; i < n; i++) {
-        size_t j = list[i] & mask;
-        while (set[j] && set[j] != list[i])
-            j = (j + 1) & mask;
-        if (!set[j]) {
-            set[j] = list[i];
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (set_insert(set, cap - 1, list[i]))
             keys[kept++] = list[i];
-        }
-    }
     return kept;
 }
 

@@ -277,6 +277,22 @@ static void made_up(char *buf, size_t cap, char kind, int from, int count, int s
     buf[off] = '\0';
 }
 
+/* An n-gram model trained on rounds pairs of made-up comments (text is
+ * the caller's buffer of cap bytes). */
+static struct learn_model *ngram_trained(char *text, size_t cap, int rounds)
+{
+    struct learn_model *m = learn_model_new();
+    assert_non_null(m);
+    assert_int_equal(learn_model_set_tokens(m, LEARN_TOKENS_CHARS), 0);
+    for (int i = 0; i < rounds; i++) {
+        made_up(text, cap, 'p', i * 20, 30, 7);
+        assert_int_equal(learn_model_add(m, text, strlen(text), 1), 0);
+        made_up(text, cap, 'n', i * 20, 30, 11);
+        assert_int_equal(learn_model_add(m, text, strlen(text), 0), 0);
+    }
+    return m;
+}
+
 /* A loaded n-gram model scores through its clue index and a list of the
  * comment's tokens; a model built in memory through the counts. They must
  * agree to the last bit: on comments with hundreds of clues (the 150
@@ -291,15 +307,7 @@ static void test_loaded_scores_same(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    struct learn_model *m = learn_model_new();
-    assert_non_null(m);
-    assert_int_equal(learn_model_set_tokens(m, LEARN_TOKENS_CHARS), 0);
-    for (int i = 0; i < 40; i++) {
-        made_up(text, sizeof text, 'p', i * 20, 30, 7);
-        assert_int_equal(learn_model_add(m, text, strlen(text), 1), 0);
-        made_up(text, sizeof text, 'n', i * 20, 30, 11);
-        assert_int_equal(learn_model_add(m, text, strlen(text), 0), 0);
-    }
+    struct learn_model *m = ngram_trained(text, sizeof text, 40);
     assert_true(learn_model_save(m, path, 1, err, sizeof err) > 0);
     struct learn_model *back = learn_model_load(path, err, sizeof err);
     assert_non_null(back);
@@ -334,15 +342,7 @@ static void test_listed_scores_same(void **state)
 {
     (void)state;
     static char once[4096], repeated[300000];
-    struct learn_model *words = trained(), *chars = learn_model_new(), *site[2];
-    assert_non_null(chars);
-    assert_int_equal(learn_model_set_tokens(chars, LEARN_TOKENS_CHARS), 0);
-    for (int i = 0; i < 30; i++) {
-        made_up(once, sizeof once, 'p', i * 20, 30, 7);
-        assert_int_equal(learn_model_add(chars, once, strlen(once), 1), 0);
-        made_up(once, sizeof once, 'n', i * 20, 30, 11);
-        assert_int_equal(learn_model_add(chars, once, strlen(once), 0), 0);
-    }
+    struct learn_model *words = trained(), *chars = ngram_trained(once, sizeof once, 30), *site[2];
     for (int k = 0; k < 2; k++) {
         assert_non_null(site[k] = learn_model_new());
         assert_int_equal(learn_model_set_tokens(site[k], k ? LEARN_TOKENS_CHARS : LEARN_TOKENS_WORDS), 0);
