@@ -176,10 +176,21 @@ browser: browser-deps all
 	RAQIBD=$(abspath $(BUILD))/raqibd RAQIB=$(abspath $(BUILD))/raqib RULES=$(CURDIR)/rules \
 	  BROWSER_OUT=$(abspath $(BUILD))/browser prove -I tests/integration/lib tests/browser/
 
+# The submit script (src/store.c) against the one it replaced, on a private
+# redis-server: the same answers and keys (tests/redis/; Redis only, so once,
+# not again under ASan; ~2 s). `make redis-cost` measures its cost.
+redis-script: deps
+	prove tests/redis/
+
+# Redis's µs per submission script call, before and after, redis-server on
+# a core of its own (tests/bench/redis-cost.sh, ~1 minute; also in make bench).
+redis-cost: deps
+	tests/bench/redis-cost.sh
+
 # The whole suite, then again under AddressSanitizer + UBSan in build/asan;
 # the install layout and the container image once each.
 test: deps
-	@$(MAKE) --no-print-directory all unit integration compat browser wordpress-test
+	@$(MAKE) --no-print-directory all unit integration redis-script compat browser wordpress-test
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit integration
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory install-test
@@ -307,6 +318,7 @@ fuzz-smoke: fuzz-build
 
 bench: deps all
 	tests/bench/run.sh $(BUILD)
+	tests/bench/redis-cost.sh
 
 # Every shipped rule's verdict over ../shared/data: Hyperscan against PCRE2
 # alone, and with VERDICTS_BASE=REF (e.g. main) against that commit's engine.
