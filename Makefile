@@ -111,16 +111,16 @@ endef
 deps:
 	$(call install_missing,$(DEB_PKGS))
 
-# Start a private redis-server under ./var (unless REDIS_URL names one) and
-# raqibd in the foreground on localhost with rules/.
+# Start a private redis-server under ./var (unless REDIS_URL names one; the
+# settings Raqib ships, docker/redis.conf: AOF, no RDB forks) and raqibd in
+# the foreground on localhost with rules/.
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p var
 	@if [ -z "$(REDIS_URL)" ]; then \
 	  if ! redis-cli -p $(REDIS_PORT) ping >/dev/null 2>&1; then \
-	    redis-server --port $(REDIS_PORT) --bind 127.0.0.1 --dir $(CURDIR)/var --daemonize yes \
-	      --pidfile $(CURDIR)/var/redis.pid --logfile $(CURDIR)/var/redis.log \
-	      --appendonly yes --save "" && sleep 0.3; \
+	    redis-server docker/redis.conf --port $(REDIS_PORT) --bind 127.0.0.1 --dir $(CURDIR)/var --daemonize yes \
+	      --pidfile $(CURDIR)/var/redis.pid --logfile $(CURDIR)/var/redis.log && sleep 0.3; \
 	  fi; \
 	  echo "redis-server: 127.0.0.1:$(REDIS_PORT), data in ./var (make stop stops it)"; \
 	fi
