@@ -62,7 +62,7 @@ SERVER_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter $(SERVER_SRCS),$(ALL
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run stop test unit integration compat browser browser-deps sanitize bench verdicts clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build \
+.PHONY: all deps run stop test unit integration redis-script redis-cost aof-p99 compat browser browser-deps sanitize bench verdicts clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build \
         install install-strip uninstall install-test image image-deps image-podman-deps image-test \
         wordpress-deps wordpress-test print-pure-objs
 all: $(BUILD)/raqibd $(BUILD)/raqib
@@ -186,6 +186,11 @@ redis-script: deps
 # a core of its own (tests/bench/redis-cost.sh, ~1 minute; also in make bench).
 redis-cost: deps
 	tests/bench/redis-cost.sh
+
+# /v1/comments p99 at half of peak during an AOF rewrite, Redis's defaults
+# against docker/redis.conf (tests/bench/aof-p99.sh, ~3-4 minutes).
+aof-p99: deps all
+	tests/bench/aof-p99.sh $(BUILD)
 
 # The whole suite, then again under AddressSanitizer + UBSan in build/asan;
 # the install layout and the container image once each.

@@ -103,7 +103,7 @@ DELAY=$(awk -v c="$CONNS" -v p="$PEAK" 'BEGIN { printf "%d", c * 1000 / (p / 2) 
 # runtime-settable lines (comments and blank lines dropped).
 DEFAULTS=(no-appendfsync-on-rewrite no rdbcompression yes rdbchecksum yes activerehashing yes hz 10)
 mapfile -t SHIPPED < <(grep -v -E '^\s*(#|$)' docker/redis.conf | grep -v -E '^(appendonly|appendfsync|save|auto-aof)' | tr -s ' ' '\n')
-apply() { cli config set "$@" >/dev/null; }
+apply() { [ $# -eq 0 ] || cli config set "$@" >/dev/null; }
 
 # measure NAME REWRITE -> prints a row; REWRITE=1 starts BGREWRITEAOF 1 s in
 measure() {
@@ -117,19 +117,21 @@ measure() {
     fi
     res=$(wrk_run "$SECS" "$DELAY")
     [ -n "$trigger" ] && wait "$trigger"
-    local fork="" took=""
+    local fork="" took="" cow=""
     if [ "$rw" = 1 ]; then
         for _ in $(seq 1 600); do [ "$(cli info persistence | tr -d '\r' | sed -n 's/^aof_rewrite_in_progress://p')" = 0 ] && break; sleep 0.2; done
         fork=$(cli info stats | tr -d '\r' | sed -n 's/^latest_fork_usec://p')
         took=$(cli info persistence | tr -d '\r' | sed -n 's/^aof_last_rewrite_time_sec://p')
+        cow=$(cli info persistence | tr -d '\r' | sed -n 's/^aof_last_cow_size://p')
     fi
-    printf '%-34s %8s %8s %8s %10s %8s\n' "$name" $res "${fork:+$((fork / 1000)) ms}" "${took:+$took s}"
+    printf '%-34s %8s %8s %8s %10s %8s %8s\n' "$name" $res "${fork:+$((fork / 1000)) ms}" "${took:+$took s}" \
+        "${cow:+$((cow >> 20)) MB}"
     cli -n 1 flushdb >/dev/null   # the run's comments: the next run starts from the same dataset
     sleep 1
 }
 echo "/v1/comments at half of peak (peak $PEAK req/s keep-alive, $CONNS connections paced), one raqibd worker on CPU 0,"
 echo "redis-server and wrk on CPU 1; Redis holds $ITEMS comments ($MEM); BGREWRITEAOF 1 s into each 'rewrite' run of $SECS s"
-printf '%-34s %8s %8s %8s %10s %8s\n' "" "req/s" "p50 ms" "p99 ms" "fork" "rewrite"
+printf '%-34s %8s %8s %8s %10s %8s %8s\n' "" "req/s" "p50 ms" "p99 ms" "fork" "rewrite" "CoW"
 for r in $(seq 1 "$ROUNDS"); do
     apply "${DEFAULTS[@]}"
     measure "Redis defaults, no rewrite" 0
@@ -146,4 +148,5 @@ for r in $(seq 1 "$ROUNDS"); do
         measure "${t%%=*}, rewrite" 1
     done
 done
-echo "docker/redis.conf settings applied: ${SHIPPED[*]}"
+echo "docker/redis.conf's run-time settings: ${SHIPPED[*]:-(none beyond AOF everysec and no RDB saves)}"
+echo "Redis logged 'fsync is taking too long' $(grep -c 'fsync is taking too long' "$T/redis.log" || true) times (the parent waiting on the disk)"

@@ -72,35 +72,37 @@ args() {
     fields "$1"
 }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$RPID/stat"; }
+minflt() { awk '{ print $10 }' "/proc/$RPID/stat"; }
 TICK=$(getconf CLK_TCK)
 
-# run CMD... -> "usec_per_call cpu_us_per_call" of the command's stats line
+# run CMD... -> "usec_per_call cpu_us_per_call page_faults_per_call" of the
+# command's stats line (Redis's CPU and minor faults from /proc)
 run() {
     local cmd=$1; shift
     cli flushall >/dev/null
     cli config resetstat >/dev/null
-    local t0; t0=$(cpu_ticks)
+    local t0 f0 t1 f1; t0=$(cpu_ticks); f0=$(minflt)
     $CPIN redis-benchmark -p "$PORT" -c 2 -P 8 -n "$N" -r 1000000000 -q "$@" >/dev/null
-    local t1; t1=$(cpu_ticks)
+    t1=$(cpu_ticks); f1=$(minflt)
     cli info commandstats | tr -d '\r' | awk -F'[=,:]' -v c="cmdstat_$cmd" -v n="$N" -v dt=$((t1 - t0)) -v tick="$TICK" \
-        '$1 == c { printf "%.2f %.2f\n", $7, dt * 1e6 / tick / n }'
+        -v flt=$((f1 - f0)) '$1 == c { printf "%.2f %.2f %.2f\n", $7, dt * 1e6 / tick / n, flt / n }'
 }
 # scenario NAME STATUS FLOOD_MS IDEM: before and after, ROUNDS times alternating.
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 scenario() {
-    local name=$1 b=() a=() bc=() ac=()
+    local name=$1 b=() a=() bc=() ac=() af=()
     mapfile -d '' -t ARGS < <(args "$2" "$3" "$4")
     for _ in $(seq 1 "$ROUNDS"); do
-        read -r u c < <(run evalsha EVALSHA "$SHA_BEFORE" 8 "${KEYS[@]}" "${ARGS[@]}"); b+=("$u"); bc+=("$c")
-        read -r u c < <(run evalsha EVALSHA "$SHA_AFTER" 8 "${KEYS[@]}" "${ARGS[@]}"); a+=("$u"); ac+=("$c")
+        read -r u c f < <(run evalsha EVALSHA "$SHA_BEFORE" 8 "${KEYS[@]}" "${ARGS[@]}"); b+=("$u"); bc+=("$c")
+        read -r u c f < <(run evalsha EVALSHA "$SHA_AFTER" 8 "${KEYS[@]}" "${ARGS[@]}"); a+=("$u"); ac+=("$c"); af+=("$f")
     done
-    printf '%-40s %8s %8s   %8s %8s\n' "$name" \
+    printf '%-40s %8s %8s   %8s %8s %7s\n' "$name" \
         "$(printf '%s\n' "${b[@]}" | median)" "$(printf '%s\n' "${a[@]}" | median)" \
-        "$(printf '%s\n' "${bc[@]}" | median)" "$(printf '%s\n' "${ac[@]}" | median)"
+        "$(printf '%s\n' "${bc[@]}" | median)" "$(printf '%s\n' "${ac[@]}" | median)" "$(printf '%s\n' "${af[@]}" | median)"
 }
 
 echo "redis-server $(redis-server --version | grep -o 'v=[0-9.]*') on CPU ${RCPU} of $NCPU, $N calls per run, median of $ROUNDS"
-printf '%-40s %8s %8s   %8s %8s\n' "submit script, µs per call" before after "cpu bef" "cpu aft"
+printf '%-40s %8s %8s   %8s %8s %7s\n' "submit script, µs per call" before after "cpu bef" "cpu aft" faults
 scenario "pending, flood + dup (defaults)" pending 15000 0
 scenario "approved (decisions feed)" approved 15000 0
 scenario "spam (spam folder)" spam 15000 0
@@ -109,21 +111,25 @@ scenario "pending, no flood (make bench)" pending 0 0
 
 mapfile -d '' -t ARGS < <(args pending 15000 0)
 mapfile -d '' -t FIELDS < <(fields pending)
-echo "floors (µs per call, Redis CPU per call)"
+echo "  (before/after: commandstats usec_per_call of EVALSHA; cpu: Redis's whole CPU per call, µs;"
+echo "   faults: Redis's minor page faults per call, fresh memory for the new keys)"
+echo "floors (µs per call, Redis CPU per call, faults per call)"
 echo "  EVALSHA of return {'ok'}, same args:   $(run evalsha EVALSHA "$SHA_EMPTY" 8 "${KEYS[@]}" "${ARGS[@]}")"
 echo "  HSET of the item's fields, no script:  $(run hset HSET "raqib:$S:c:__rand_int__" "${FIELDS[@]}")"
 # What each part costs: the current script without it (each removal
 # alternates with the whole script, ROUNDS times): the difference is the
 # part's cost with its Lua call and arguments, which commandstats' own
 # figure for the inner command leaves out.
+echo "  a fresh 4 KB page (fault + zeroing), on Redis's core: $($RPIN perl -MTime::HiRes=time -e \
+    'my $t = time; my $x = "\0" x (256 << 20); printf "%.2f µs", (time - $t) * 1e6 / 65536')"
 echo "parts of the current script (pending, defaults): µs per call without it, and the difference"
 variant() { perl -0777 -pe "$1" "$T/after.lua"; }
 part() {
     local name=$1 sha w=() f=()
     sha=$(cli script load "$(variant "$2")")
     for _ in $(seq 1 "$ROUNDS"); do
-        read -r u _ < <(run evalsha EVALSHA "$SHA_AFTER" 8 "${KEYS[@]}" "${ARGS[@]}"); f+=("$u")
-        read -r u _ < <(run evalsha EVALSHA "$sha" 8 "${KEYS[@]}" "${ARGS[@]}"); w+=("$u")
+        read -r u _ _ < <(run evalsha EVALSHA "$SHA_AFTER" 8 "${KEYS[@]}" "${ARGS[@]}"); f+=("$u")
+        read -r u _ _ < <(run evalsha EVALSHA "$sha" 8 "${KEYS[@]}" "${ARGS[@]}"); w+=("$u")
     done
     local fm wm
     fm=$(printf '%s\n' "${f[@]}" | median); wm=$(printf '%s\n' "${w[@]}" | median)
