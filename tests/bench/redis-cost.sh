@@ -17,7 +17,7 @@
 #
 # Env: REDIS_COST_N (calls per run, default 20000), REDIS_COST_ROUNDS (5),
 # REDIS_COST_CPU (the core for redis-server, default the last one; the
-# client runs on the others). Takes about a minute.
+# client runs on the others). Takes about 3 minutes.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
