@@ -62,7 +62,7 @@ SERVER_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter $(SERVER_SRCS),$(ALL
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run stop test unit integration compat browser browser-deps sanitize bench verdicts clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build \
+.PHONY: all deps run stop test unit integration redis-script redis-cost aof-p99 compat browser browser-deps sanitize bench verdicts clean check-deps fuzz fuzz-smoke fuzz-deps fuzz-build \
         install install-strip uninstall install-test image image-deps image-podman-deps image-test \
         wordpress-deps wordpress-test print-pure-objs
 all: $(BUILD)/raqibd $(BUILD)/raqib
@@ -111,16 +111,16 @@ endef
 deps:
 	$(call install_missing,$(DEB_PKGS))
 
-# Start a private redis-server under ./var (unless REDIS_URL names one) and
-# raqibd in the foreground on localhost with rules/.
+# Start a private redis-server under ./var (unless REDIS_URL names one; the
+# settings Raqib ships, docker/redis.conf: AOF, no RDB forks) and raqibd in
+# the foreground on localhost with rules/.
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p var
 	@if [ -z "$(REDIS_URL)" ]; then \
 	  if ! redis-cli -p $(REDIS_PORT) ping >/dev/null 2>&1; then \
-	    redis-server --port $(REDIS_PORT) --bind 127.0.0.1 --dir $(CURDIR)/var --daemonize yes \
-	      --pidfile $(CURDIR)/var/redis.pid --logfile $(CURDIR)/var/redis.log \
-	      --appendonly yes --save "" && sleep 0.3; \
+	    redis-server docker/redis.conf --port $(REDIS_PORT) --bind 127.0.0.1 --dir $(CURDIR)/var --daemonize yes \
+	      --pidfile $(CURDIR)/var/redis.pid --logfile $(CURDIR)/var/redis.log && sleep 0.3; \
 	  fi; \
 	  echo "redis-server: 127.0.0.1:$(REDIS_PORT), data in ./var (make stop stops it)"; \
 	fi
@@ -176,10 +176,26 @@ browser: browser-deps all
 	RAQIBD=$(abspath $(BUILD))/raqibd RAQIB=$(abspath $(BUILD))/raqib RULES=$(CURDIR)/rules \
 	  BROWSER_OUT=$(abspath $(BUILD))/browser prove -I tests/integration/lib tests/browser/
 
+# The submit script (src/store.c) against the one it replaced, on a private
+# redis-server: the same answers and keys (tests/redis/; Redis only, so once,
+# not again under ASan; ~2 s). `make redis-cost` measures its cost.
+redis-script: deps
+	prove tests/redis/
+
+# Redis's µs per submission script call, before and after, redis-server on
+# a core of its own (tests/bench/redis-cost.sh, ~1 minute; also in make bench).
+redis-cost: deps
+	tests/bench/redis-cost.sh
+
+# /v1/comments p99 at half of peak during an AOF rewrite, Redis's defaults
+# against docker/redis.conf (tests/bench/aof-p99.sh, ~3-4 minutes).
+aof-p99: deps all
+	tests/bench/aof-p99.sh $(BUILD)
+
 # The whole suite, then again under AddressSanitizer + UBSan in build/asan;
 # the install layout and the container image once each.
 test: deps
-	@$(MAKE) --no-print-directory all unit integration compat browser wordpress-test
+	@$(MAKE) --no-print-directory all unit integration redis-script compat browser wordpress-test
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit integration
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory install-test
@@ -307,6 +323,7 @@ fuzz-smoke: fuzz-build
 
 bench: deps all
 	tests/bench/run.sh $(BUILD)
+	tests/bench/redis-cost.sh
 
 # Every shipped rule's verdict over ../shared/data: Hyperscan against PCRE2
 # alone, and with VERDICTS_BASE=REF (e.g. main) against that commit's engine.

@@ -124,8 +124,9 @@ first() { local v=(${R[$1]:-0}); echo "${v[0]}"; }
 RPORT=$(free_port)
 # BENCH_REDIS_ARGS adds redis-server options (e.g. "--auto-aof-rewrite-percentage 0").
 # shellcheck disable=SC2086
-$LOAD redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$T" --appendonly yes --appendfsync everysec \
-             --save "" --logfile "$T/redis.log" ${BENCH_REDIS_ARGS:-} &
+# docker/redis.conf: the settings Raqib ships (AOF everysec, no RDB saves, ...).
+$LOAD redis-server "$ROOT/docker/redis.conf" --port "$RPORT" --bind 127.0.0.1 --dir "$T" \
+             --logfile "$T/redis.log" ${BENCH_REDIS_ARGS:-} &
 PIDS+=($!)
 wait_port "$RPORT"
 
