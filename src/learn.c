@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,10 @@ struct learn_model {
     char feed_site[65];         /* "": not trained from a decisions feed */
     char feed_cursor[64];
     char labels[2][64];         /* decisions counted [0] negative, [1] positive: "approved,rejected" */
+    unsigned long serial;       /* this model among all made in the process (learn_model_serial) */
 };
+
+static atomic_ulong serials = 1;
 
 /* ---- hashing and tokens ----------------------------------------------- */
 
@@ -378,7 +382,31 @@ struct learn_model *learn_model_new(void)
         free(m);
         return NULL;
     }
+    if (m)
+        m->serial = atomic_fetch_add(&serials, 1);
     return m;
+}
+
+unsigned long learn_model_serial(const struct learn_model *m)
+{
+    return m ? m->serial : 0;
+}
+
+struct learn_model *learn_model_copy(const struct learn_model *m)
+{
+    struct learn_model *c = malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *m;
+    c->clue = NULL;
+    c->clue_cap = 0;
+    c->serial = atomic_fetch_add(&serials, 1);
+    if (!(c->t = malloc(m->cap * sizeof *c->t))) {
+        free(c);
+        return NULL;
+    }
+    memcpy(c->t, m->t, m->cap * sizeof *c->t);
+    return c;
 }
 
 void learn_model_free(struct learn_model *m)
@@ -617,6 +645,72 @@ static void add_site_clue(struct doc *d, uint64_t key)
     double f = prob_of(pos, neg, d->model->docs[1] + d->site->docs[1], d->model->docs[0] + d->site->docs[0]);
     if (is_clue(f))
         d->clues[d->nclues++] = f;
+}
+
+/* The probability add_site_clue finds for counts a (the model's) and b (a
+ * site's) of one token; 0.5 (no clue) when neither counted it. */
+static double joint_prob(const struct learn_model *m, const struct learn_model *site, const struct slot *a,
+                         const struct slot *b)
+{
+    unsigned long pos = (unsigned long)a->pos + b->pos, neg = (unsigned long)a->neg + b->neg;
+    if (!pos && !neg)
+        return 0.5;
+    return prob_of(pos, neg, m->docs[1] + site->docs[1], m->docs[0] + site->docs[0]);
+}
+
+/* Call fn on each token of m or site that is a clue with their counts
+ * summed, with its probability: every token of m, then the site's that m
+ * lacks. */
+static void each_joint_clue(const struct learn_model *m, const struct learn_model *site,
+                            void (*fn)(struct learn_model *j, uint64_t key, double f), struct learn_model *j)
+{
+    static const struct slot none;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->t[i].key)
+            continue;
+        const struct slot *b = find(site, m->t[i].key);
+        double f = joint_prob(m, site, &m->t[i], b->key ? b : &none);
+        if (is_clue(f))
+            fn(j, m->t[i].key, f);
+    }
+    for (size_t i = 0; i < site->cap; i++) {
+        if (!site->t[i].key || find(m, site->t[i].key)->key)
+            continue;
+        double f = joint_prob(m, site, &none, &site->t[i]);
+        if (is_clue(f))
+            fn(j, site->t[i].key, f);
+    }
+}
+
+static void count_joint(struct learn_model *j, uint64_t key, double f)
+{
+    (void)key, (void)f;
+    j->n++;
+}
+
+static void put_joint(struct learn_model *j, uint64_t key, double f)
+{
+    *clue_find(j, key) = (struct clue_slot){ key, f };
+}
+
+struct learn_model *learn_model_joint_index(const struct learn_model *m, const struct learn_model *site)
+{
+    struct learn_model *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->kinds = m->kinds;
+    j->docs[0] = m->docs[0] + site->docs[0];
+    j->docs[1] = m->docs[1] + site->docs[1];
+    j->serial = atomic_fetch_add(&serials, 1);
+    each_joint_clue(m, site, count_joint, j);
+    for (j->clue_cap = 64; j->clue_cap < 2 * j->n;)
+        j->clue_cap *= 2;
+    if (!(j->clue = calloc(j->clue_cap, sizeof *j->clue))) {
+        free(j);
+        return NULL;
+    }
+    each_joint_clue(m, site, put_joint, j);
+    return j;
 }
 
 static void add_clue(struct doc *d, uint64_t key)
@@ -1025,6 +1119,21 @@ double learn_text_score(const struct learn_text *t, const struct learn_model *m,
     return score_from_counts(m, site, t->norm, t->len);
 }
 
+double learn_text_score_joint(const struct learn_text *t, const struct learn_model *m, const struct learn_model *site,
+                              const struct learn_model *joint)
+{
+    if (!joint || !joint->clue || !m || !site || (!site->docs[0] && !site->docs[1]))
+        return learn_text_score(t, m, site);
+    if (m->docs[0] + site->docs[0] == 0 || m->docs[1] + site->docs[1] == 0)
+        return 0.5;
+    int chars = (m->kinds & LEARN_TOKENS_CHARS) != 0;
+    int complete = chars ? !t->all_full && (t->kinds & LEARN_TOKENS_CHARS) : !t->words_full;
+    double p;
+    if (complete && score_listed(joint, NULL, chars ? t->all : t->words, chars ? t->nall : t->nwords, &p) == 0)
+        return p;
+    return learn_text_score(t, m, site);
+}
+
 double learn_model_score_site(const struct learn_model *m, const struct learn_model *site, const char *norm,
                               size_t len)
 {
@@ -1162,6 +1271,8 @@ size_t learn_model_tokens(const struct learn_model *m)
 
 size_t learn_model_bytes(const struct learn_model *m)
 {
+    if (!m)
+        return 0;
     return sizeof *m + m->cap * sizeof *m->t + m->clue_cap * sizeof *m->clue;
 }
 

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "raqib/log.h"
 #include "raqib/reputation.h"
 #include "raqib/rules.h"
+#include "raqib/runtime.h"
 #include "raqib/store.h"
 
 #define MAX_MODELS 8
@@ -127,7 +129,60 @@ struct learner {
     size_t nsites;
     int stopping;
     int listing;                /* SMEMBERS in flight */
+    /* The joint indexes (live_refresh_joint) are built on a thread of
+     * their own, woken when counts change: a build takes milliseconds,
+     * which the event loop the learner shares with a worker must not. */
+    pthread_t indexer;
+    int indexer_running;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    int counts_changed, indexer_stop;   /* under mu */
 };
+
+#define INDEX_SETTLE_MS 250     /* decisions come in bursts: build once they pause */
+
+/* The indexer thread: after counts change (and a short pause for more),
+ * bring the joint indexes up to date for the live rule set's models. */
+static void *indexer_main(void *arg)
+{
+    struct learner *l = arg;
+    pthread_mutex_lock(&l->mu);
+    while (!l->indexer_stop) {
+        if (!l->counts_changed) {
+            pthread_cond_wait(&l->wake, &l->mu);
+            continue;
+        }
+        l->counts_changed = 0;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += INDEX_SETTLE_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        while (!l->indexer_stop && pthread_cond_timedwait(&l->wake, &l->mu, &until) == 0)
+            ;
+        if (l->indexer_stop)
+            break;
+        pthread_mutex_unlock(&l->mu);
+        struct ruleset *rs = runtime_rules_acquire();     /* keeps the priors alive while building */
+        if (rs) {
+            struct live_model_ref refs[MAX_MODELS];
+            live_refresh_joint(l->lv, refs, ruleset_live_models(rs, refs, MAX_MODELS));
+            ruleset_release(rs);
+        }
+        pthread_mutex_lock(&l->mu);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+/* Counts changed: wake the indexer. */
+static void counts_changed(struct learner *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->counts_changed = 1;
+    pthread_cond_signal(&l->wake);
+    pthread_mutex_unlock(&l->mu);
+}
 
 /* One call in flight for a site; the site is found again by name when it
  * answers (the array may have grown meanwhile). */
@@ -441,6 +496,7 @@ static void commit(struct snapshot *sn, struct tailed_site *s, const redisReply 
     live_set_decisions(l->lv, sn->site, hash_num(docs, "decisions"), (long long)hash_num(docs, "last_ms"));
     snprintf(s->last_id, sizeof s->last_id, "%s", last);
     s->loaded = 1;
+    counts_changed(l);
     log_info("learning: site %s loaded, %lld log entries, %zu authors (%zu chunks, %zu fields read afresh, try %d)",
              sn->site, s->seq, reputation_authors(l->rep, sn->site), sn->chunks, sn->fresh, sn->tries);
     log_flush();    /* the worker batches info lines until a request's round: this one is no request's */
@@ -810,6 +866,7 @@ static void on_log(void *arg, const redisReply *r, const char *error)
                 } else {
                     long long when = at && at->type == REDIS_REPLY_STRING ? atoll(at->str) : 0;
                     apply_entry(l, c->site, e->element[1], when);
+                    counts_changed(l);
                     if (!hash_get(e->element[1], "mark"))   /* a mark on an author is no decision */
                         live_note_decision(l->lv, c->site, when);
                     s->seq = n;
@@ -896,6 +953,11 @@ struct learner *learner_start(struct event_base *base, struct store *st, struct 
         free(l);
         return NULL;
     }
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->wake, NULL);
+    l->indexer_running = pthread_create(&l->indexer, NULL, indexer_main, l) == 0;
+    if (!l->indexer_running)
+        log_warn("learning: no indexer thread: a moderating site scores from its counts (slower, same scores)");
     struct timeval now = { 0, 0 };
     event_add(l->tick, &now);
     return l;
@@ -907,13 +969,24 @@ void learner_stop(struct learner *l)
         return;
     l->stopping = 1;
     event_del(l->tick);
+    if (l->indexer_running) {
+        pthread_mutex_lock(&l->mu);
+        l->indexer_stop = 1;
+        pthread_cond_signal(&l->wake);
+        pthread_mutex_unlock(&l->mu);
+        pthread_join(l->indexer, NULL);
+        l->indexer_running = 0;
+    }
 }
 
 void learner_free(struct learner *l)
 {
     if (!l)
         return;
+    learner_stop(l);   /* joins the indexer when learner_stop was not called */
     event_free(l->tick);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->wake);
     free(l->sites);
     free(l);
 }

@@ -4,7 +4,11 @@
  * runs a handful of sites and a rule set reads two or three models, so a
  * linear look-up by name costs less than the hashing. One read-write lock
  * guards it all: scoring reads (workers in parallel), applying a decision
- * writes for the microseconds its tokens take. Pure module. */
+ * writes for the microseconds its tokens take. A moderating site's counts
+ * change every token's probability, so each (site, model) may also hold a
+ * joint index of the prior and its counts (learn_model_joint_index), built
+ * off the lock by the learner's thread and used only while current. Pure
+ * module. */
 #include "raqib/live.h"
 
 #include <pthread.h>
@@ -17,10 +21,16 @@
 
 #define SITE_NAME_MAX 65
 #define MODELS_PER_SITE 8
+#define LIVE_JOINT_MAX  64      /* joint indexes held at once (sites × models): ≈ 4 MB each for
+                                   the shipped n-gram model, ≈ 1 MB for the words model */
 
 struct live_model {
     char name[256];
     struct learn_model *counts;
+    unsigned long version;              /* moved by every change of counts */
+    struct learn_model *joint;          /* learn_model_joint_index of a prior and counts, or NULL */
+    unsigned long joint_version;        /* the counts' version it was made from */
+    unsigned long joint_prior;          /* and the prior's learn_model_serial */
 };
 
 struct live_site {
@@ -53,8 +63,10 @@ struct live *live_new(size_t max_tokens)
 
 static void site_free(struct live_site *s)
 {
-    for (size_t i = 0; i < s->nmodels; i++)
+    for (size_t i = 0; i < s->nmodels; i++) {
         learn_model_free(s->models[i].counts);
+        learn_model_free(s->models[i].joint);
+    }
     free(s);
 }
 
@@ -92,7 +104,9 @@ double live_score_text(const struct live *lv, const char *site, const char *mode
         return learn_text_score(text, prior, NULL);
     pthread_rwlock_rdlock((pthread_rwlock_t *)&lv->lock);
     const struct live_model *m = find_model(find_site(lv, site), model);
-    double p = learn_text_score(text, prior, m ? m->counts : NULL);
+    const struct learn_model *joint = m && m->joint && m->joint_version == m->version &&
+                                              m->joint_prior == learn_model_serial(prior) ? m->joint : NULL;
+    double p = learn_text_score_joint(text, prior, m ? m->counts : NULL, joint);
     pthread_rwlock_unlock((pthread_rwlock_t *)&lv->lock);
     return p;
 }
@@ -163,6 +177,7 @@ int live_apply(struct live *lv, const char *site, const char *model, unsigned ki
             rc = learn_model_apply(m->counts, tokens, n, from, -1, lv->max_tokens);
         if (rc == 0 && to >= 0)
             rc = learn_model_apply(m->counts, tokens, n, to, +1, lv->max_tokens);
+        m->version++;
     }
     pthread_rwlock_unlock(&lv->lock);
     return rc;
@@ -183,6 +198,7 @@ int live_add_counts(struct live *lv, const char *site, const char *model, unsign
             rc = learn_model_add_counts(m->counts, tokens[i], pos[i], neg[i]);
         }
         learn_model_add_docs(m->counts, docs_pos, docs_neg);
+        m->version++;
     }
     pthread_rwlock_unlock(&lv->lock);
     return rc;
@@ -224,6 +240,69 @@ void live_forget_site(struct live *lv, const char *site)
     pthread_rwlock_unlock(&lv->lock);
 }
 
+/* Whether (site, model) wants a joint index built for prior: it has counts
+ * of the prior's kind of tokens, none is current, and the bound on how
+ * many are held leaves room. The read lock held. */
+static int wants_joint(const struct live *lv, const struct live_model *m, const struct learn_model *prior)
+{
+    size_t held = 0;
+    for (size_t i = 0; i < lv->nsites; i++)
+        for (size_t k = 0; k < lv->sites[i]->nmodels; k++)
+            held += lv->sites[i]->models[k].joint != NULL;
+    return m && (learn_model_docs(m->counts, 0) || learn_model_docs(m->counts, 1)) &&
+           learn_model_get_tokens(m->counts) == learn_model_get_tokens(prior) &&
+           !(m->joint && m->joint_version == m->version && m->joint_prior == learn_model_serial(prior)) &&
+           (m->joint || held < LIVE_JOINT_MAX);
+}
+
+/* Build (site, model)'s joint index for prior when it wants one: from a
+ * copy of the counts taken under the read lock, with no lock held while
+ * it builds (milliseconds: the learner, which writes, must not wait), put
+ * in place under the write lock unless the counts moved meanwhile. 1 when
+ * one was put in place. */
+static int refresh_one(struct live *lv, const char *site, const char *model, const struct learn_model *prior)
+{
+    pthread_rwlock_rdlock(&lv->lock);
+    struct live_model *m = find_model(find_site(lv, site), model);
+    struct learn_model *copy = wants_joint(lv, m, prior) ? learn_model_copy(m->counts) : NULL;
+    unsigned long version = m ? m->version : 0;
+    pthread_rwlock_unlock(&lv->lock);
+    if (!copy)
+        return 0;
+    struct learn_model *joint = learn_model_joint_index(prior, copy);
+    learn_model_free(copy);
+    int placed = 0;
+    pthread_rwlock_wrlock(&lv->lock);
+    m = find_model(find_site(lv, site), model);
+    if (joint && m && m->version == version) {
+        struct learn_model *old = m->joint;
+        m->joint = joint;
+        m->joint_version = version;
+        m->joint_prior = learn_model_serial(prior);
+        joint = old;
+        placed = 1;
+    }
+    pthread_rwlock_unlock(&lv->lock);
+    learn_model_free(joint);
+    return placed;
+}
+
+size_t live_refresh_joint(struct live *lv, const struct live_model_ref *refs, size_t n)
+{
+    char (*names)[SITE_NAME_MAX] = NULL;
+    size_t nsites = 0, placed = 0;
+    pthread_rwlock_rdlock(&lv->lock);
+    if ((names = malloc((lv->nsites ? lv->nsites : 1) * sizeof *names)))
+        for (nsites = 0; nsites < lv->nsites; nsites++)
+            strcpy(names[nsites], lv->sites[nsites]->name);
+    pthread_rwlock_unlock(&lv->lock);
+    for (size_t i = 0; i < nsites; i++)
+        for (size_t k = 0; k < n; k++)
+            placed += (size_t)refresh_one(lv, names[i], refs[k].name, refs[k].model);
+    free(names);
+    return placed;
+}
+
 int live_site_stats(const struct live *lv, const char *site, struct live_site_stats *out)
 {
     memset(out, 0, sizeof *out);
@@ -252,7 +331,8 @@ size_t live_memory(const struct live *lv)
     for (size_t i = 0; i < lv->nsites; i++) {
         bytes += sizeof *lv->sites[i];
         for (size_t k = 0; k < lv->sites[i]->nmodels; k++)
-            bytes += learn_model_bytes(lv->sites[i]->models[k].counts);
+            bytes += learn_model_bytes(lv->sites[i]->models[k].counts) +
+                     learn_model_bytes(lv->sites[i]->models[k].joint);
     }
     pthread_rwlock_unlock((pthread_rwlock_t *)&lv->lock);
     return bytes;

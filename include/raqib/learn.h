@@ -69,6 +69,29 @@ int learn_text_list(struct learn_text *t, const char *norm, size_t len, unsigned
 double learn_text_score(const struct learn_text *t, const struct learn_model *m, const struct learn_model *site);
 void learn_text_free(struct learn_text *t);
 
+/* A clue index of m's counts and site's together, the probabilities
+ * learn_model_score_site finds, so that a site whose moderators taught it
+ * scores as cheaply as one with no counts: with a site's counts the
+ * comment totals change, so every token's probability does and m's own
+ * index no longer applies. Holds no counts: only for
+ * learn_text_score_joint, and only while neither m nor site changes (the
+ * caller keeps it with their versions). NULL when out of memory. Freed by
+ * learn_model_free. */
+struct learn_model *learn_model_joint_index(const struct learn_model *m, const struct learn_model *site);
+
+/* learn_text_score(t, m, site), to the last bit, read from joint (made by
+ * learn_model_joint_index(m, site) from these very counts). joint NULL:
+ * learn_text_score. */
+double learn_text_score_joint(const struct learn_text *t, const struct learn_model *m, const struct learn_model *site,
+                              const struct learn_model *joint);
+
+/* A number no other model made in this process has had: tells a model
+ * from one made later at the same address. */
+unsigned long learn_model_serial(const struct learn_model *m);
+
+/* A copy of m's counts (not its clue index); NULL when out of memory. */
+struct learn_model *learn_model_copy(const struct learn_model *m);
+
 /* The distinct tokens learn_model_add would count for this text, in a
  * malloc'd array in *out (the caller frees it). Returns how many, or -1
  * when out of memory. A daemon ships these to Redis when a moderator

@@ -29,6 +29,17 @@ void live_free(struct live *lv);
 double live_score(const struct live *lv, const char *site, const char *model, const struct learn_model *prior,
                   const char *norm, size_t len);
 
+/* Bring every site's joint indexes (learn_model_joint_index: its counts
+ * and the prior together, which score a moderating site as cheaply as the
+ * prior alone) up to date for the priors of refs, at most LIVE_JOINT_MAX in
+ * all. live_score uses one only while the counts it was made from are the
+ * counts held and the prior is the one scoring; else it scores from the
+ * counts, to the same bit. Takes milliseconds per index and no lock while
+ * building: for a background thread (the learner's). Returns how many it
+ * built. The priors must stay alive until it returns. */
+struct live_model_ref;
+size_t live_refresh_joint(struct live *lv, const struct live_model_ref *refs, size_t n);
+
 /* live_score of a text already listed (learn_text_list), so that the models
  * scoring one comment share one tokenization. */
 struct learn_text;

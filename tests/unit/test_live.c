@@ -172,6 +172,61 @@ static void test_correction_never_counts_twice(void **state)
     live_free(lv);
 }
 
+/* A joint index (the prior's counts and the site's together) scores as
+ * the counts do, to the bit, for words and n-gram models; it is used only
+ * while the counts it was made from are held (a decision after it makes
+ * live_score read the counts again, still to the bit) and the prior is the
+ * one it was made with; a refresh brings it back. */
+static void test_joint_index(void **state)
+{
+    (void)state;
+    static const char *probes[] = { "zorblax gummies now", "cheap zorblax casino", "the council met about water",
+                                    "thanks for the match report today", "gummies gummies pills call now" };
+    for (unsigned kinds = LEARN_TOKENS_WORDS; kinds <= LEARN_TOKENS_CHARS; kinds++) {
+        struct live *lv = live_new(0);
+        struct learn_model *prior = prior_model(kinds), *other = prior_model(kinds), *want = learn_model_new();
+        learn_model_set_tokens(want, kinds);
+        struct live_model_ref ref = { "spam.model", prior }, other_ref = { "spam.model", other };
+        for (size_t i = 0; i < 3; i++) {
+            uint64_t *t;
+            size_t n = doc_tokens(site_pos[i], kinds, &t);
+            assert_int_equal(live_apply(lv, "news", "spam.model", kinds, t, n, -1, 1), 0);
+            assert_int_equal(learn_model_apply(want, t, n, 1, +1, 0), 0);
+            free(t);
+        }
+        size_t before = live_memory(lv);
+        assert_int_equal(live_refresh_joint(lv, &ref, 1), 1);
+        assert_true(live_memory(lv) > before);                  /* it holds an index now */
+        assert_int_equal(live_refresh_joint(lv, &ref, 1), 0);   /* and it is current */
+        for (int round = 0; round < 3; round++) {
+            for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+                const char *p = probes[i];
+                double got = live_score(lv, "news", "spam.model", prior, p, strlen(p));
+                double exact = learn_model_score_site(prior, want, p, strlen(p));
+                if (got != exact)
+                    fail_msg("kinds %u round %d \"%s\": %a, from the counts %a", kinds, round, p, got, exact);
+                /* another prior (a reload) never reads this one's index */
+                assert_true(live_score(lv, "news", "spam.model", other, p, strlen(p)) ==
+                            learn_model_score_site(other, want, p, strlen(p)));
+            }
+            if (round == 0) {   /* a decision after the index: the counts are read until a refresh */
+                uint64_t *t;
+                size_t n = doc_tokens(site_neg[0], kinds, &t);
+                assert_int_equal(live_apply(lv, "news", "spam.model", kinds, t, n, -1, 0), 0);
+                assert_int_equal(learn_model_apply(want, t, n, 0, +1, 0), 0);
+                free(t);
+            } else if (round == 1) {
+                assert_int_equal(live_refresh_joint(lv, &ref, 1), 1);
+                assert_int_equal(live_refresh_joint(lv, &other_ref, 1), 1);   /* for the other prior */
+            }
+        }
+        learn_model_free(want);
+        learn_model_free(other);
+        learn_model_free(prior);
+        live_free(lv);
+    }
+}
+
 static void test_memory_bound(void **state)
 {
     (void)state;
@@ -316,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_sum_is_joint_training),
         cmocka_unit_test(test_apply_and_take_back),
         cmocka_unit_test(test_correction_never_counts_twice),
+        cmocka_unit_test(test_joint_index),
         cmocka_unit_test(test_memory_bound),
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_site_rules),
