@@ -12,6 +12,8 @@
  *                               for the whole engine, the content fold into
  *                               the views the rules read, and each model,
  *                               alone and with a site's live-learned counts
+ *                               (scored from the counts, and from the joint
+ *                               index the learner builds)
  *
  * The generated rules are what a news site's operators write: Arabic and
  * English keyword alternations, phone patterns in Gulf and Egyptian formats,
@@ -194,7 +196,7 @@ static double micros(void (*fn)(void *), void *arg, double secs)
 struct parts_arg {
     const struct ruleset *rs;
     const struct comment *c;
-    const struct learn_model *model, *site;
+    const struct learn_model *model, *site, *joint;
     struct norm_text nt;
     unsigned want;
     double sink;
@@ -220,7 +222,10 @@ static void part_fold(void *p)
 static void part_model(void *p)
 {
     struct parts_arg *a = p;
-    a->sink += learn_model_score_site(a->model, a->site, a->nt.view[VIEW_NORM], a->nt.len[VIEW_NORM]);
+    struct learn_text t;
+    learn_text_list(&t, a->nt.view[VIEW_NORM], a->nt.len[VIEW_NORM], learn_model_get_tokens(a->model));
+    a->sink += learn_text_score_joint(&t, a->model, a->site, a->joint);
+    learn_text_free(&t);
 }
 
 /* A site's counts as live learning holds them after 40 moderator
@@ -269,9 +274,13 @@ static void parts(const char *dir, const struct comment *c, double secs)
         a.model = m;
         a.site = NULL;
         printf("model_%s_us=%.2f\n", models[i], micros(part_model, &a, secs));
-        struct learn_model *site = site_counts(m);
+        struct learn_model *site = site_counts(m), *joint = learn_model_joint_index(m, site);
         a.site = site;
         printf("model_%s_site_us=%.2f\n", models[i], micros(part_model, &a, secs));
+        a.joint = joint;     /* as a moderating site scores once the learner's indexer has run */
+        printf("model_%s_joint_us=%.2f\n", models[i], micros(part_model, &a, secs));
+        a.joint = NULL;
+        learn_model_free(joint);
         learn_model_free(site);
         learn_model_free(m);
     }

@@ -376,8 +376,8 @@ for n in $RULE_COUNTS; do
     row "  $n rules" "${E[hs_$n]:-skipped}" "${E[pcre_$n]:-skipped}" "${E[load_$n]:-skipped}"
 done
 echo "shipped rules, µs per comment: engine $(part engine); in it the content fold $(part fold_content)," \
-     "spam model $(part model_spam) ($(part model_spam_site) with a site's counts)," \
-     "abuse model $(part model_abuse) ($(part model_abuse_site) with a site's counts)"
+     "spam model $(part model_spam) ($(part model_spam_site) with a site's counts, $(part model_spam_joint) indexed)," \
+     "abuse model $(part model_abuse) ($(part model_abuse_site) with a site's counts, $(part model_abuse_joint) indexed)"
 echo "fold (norm_text_build, every view of the comment, flags counted): ${E[fold]:-?} MB/s"
 echo "fold (the norm view alone, as the bench rules read it): ${E[fold_norm]:-?} MB/s"
 echo "learned model (rules/models/spam.model) scoring the folded comment: ${E[learned]:-?} comments/s"
