@@ -140,24 +140,34 @@ struct learner {
 };
 
 #define INDEX_SETTLE_MS 250     /* decisions come in bursts: build once they pause */
+#define INDEX_EVERY_MS  5000    /* and look anyway this often: a reload makes new models */
+
+/* The wall-clock time ms from now, for pthread_cond_timedwait. */
+static struct timespec in_ms(long ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += ms % 1000 * 1000000L;
+    t.tv_sec += ms / 1000 + t.tv_nsec / 1000000000L;
+    t.tv_nsec %= 1000000000L;
+    return t;
+}
 
 /* The indexer thread: after counts change (and a short pause for more),
- * bring the joint indexes up to date for the live rule set's models. */
+ * or every INDEX_EVERY_MS, bring the joint indexes up to date for the live
+ * rule set's models (live_refresh_joint builds only what is out of date). */
 static void *indexer_main(void *arg)
 {
     struct learner *l = arg;
     pthread_mutex_lock(&l->mu);
     while (!l->indexer_stop) {
         if (!l->counts_changed) {
-            pthread_cond_wait(&l->wake, &l->mu);
-            continue;
+            struct timespec until = in_ms(INDEX_EVERY_MS);
+            if (pthread_cond_timedwait(&l->wake, &l->mu, &until) == 0)
+                continue;       /* woken: counts changed, or stop */
         }
         l->counts_changed = 0;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += INDEX_SETTLE_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        struct timespec until = in_ms(INDEX_SETTLE_MS);
         while (!l->indexer_stop && pthread_cond_timedwait(&l->wake, &l->mu, &until) == 0)
             ;
         if (l->indexer_stop)
