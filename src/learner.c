@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +137,8 @@ struct learner {
     int indexer_running;
     pthread_mutex_t mu;
     pthread_cond_t wake;
-    int counts_changed, indexer_stop;   /* under mu */
+    int counts_changed;         /* under mu */
+    atomic_int indexer_stop;    /* read by live_refresh_joint between builds, without mu */
 };
 
 #define INDEX_SETTLE_MS 250     /* decisions come in bursts: build once they pause */
@@ -176,7 +178,7 @@ static void *indexer_main(void *arg)
         struct ruleset *rs = runtime_rules_acquire();     /* keeps the priors alive while building */
         if (rs) {
             struct live_model_ref refs[MAX_MODELS];
-            live_refresh_joint(l->lv, refs, ruleset_live_models(rs, refs, MAX_MODELS));
+            live_refresh_joint(l->lv, refs, ruleset_live_models(rs, refs, MAX_MODELS), &l->indexer_stop);
             ruleset_release(rs);
         }
         pthread_mutex_lock(&l->mu);
@@ -981,7 +983,7 @@ void learner_stop(struct learner *l)
     event_del(l->tick);
     if (l->indexer_running) {
         pthread_mutex_lock(&l->mu);
-        l->indexer_stop = 1;
+        atomic_store(&l->indexer_stop, 1);
         pthread_cond_signal(&l->wake);
         pthread_mutex_unlock(&l->mu);
         pthread_join(l->indexer, NULL);

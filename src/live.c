@@ -287,7 +287,7 @@ static int refresh_one(struct live *lv, const char *site, const char *model, con
     return placed;
 }
 
-size_t live_refresh_joint(struct live *lv, const struct live_model_ref *refs, size_t n)
+size_t live_refresh_joint(struct live *lv, const struct live_model_ref *refs, size_t n, const atomic_int *stop)
 {
     char (*names)[SITE_NAME_MAX] = NULL;
     size_t nsites = 0, placed = 0;
@@ -296,8 +296,8 @@ size_t live_refresh_joint(struct live *lv, const struct live_model_ref *refs, si
         for (nsites = 0; nsites < lv->nsites; nsites++)
             strcpy(names[nsites], lv->sites[nsites]->name);
     pthread_rwlock_unlock(&lv->lock);
-    for (size_t i = 0; i < nsites; i++)
-        for (size_t k = 0; k < n; k++)
+    for (size_t i = 0; i < nsites && !(stop && atomic_load(stop)); i++)
+        for (size_t k = 0; k < n && !(stop && atomic_load(stop)); k++)
             placed += (size_t)refresh_one(lv, names[i], refs[k].name, refs[k].model);
     free(names);
     return placed;

@@ -12,6 +12,7 @@
 #ifndef RAQIB_LIVE_H
 #define RAQIB_LIVE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,9 +37,11 @@ double live_score(const struct live *lv, const char *site, const char *model, co
  * counts held and the prior is the one scoring; else it scores from the
  * counts, to the same bit. Takes milliseconds per index and no lock while
  * building: for a background thread (the learner's). Returns how many it
- * built. The priors must stay alive until it returns. */
+ * built. The priors must stay alive until it returns. Stops between two
+ * builds once *stop (when not NULL) is set: a daemon shutting down does not
+ * wait for every site's. */
 struct live_model_ref;
-size_t live_refresh_joint(struct live *lv, const struct live_model_ref *refs, size_t n);
+size_t live_refresh_joint(struct live *lv, const struct live_model_ref *refs, size_t n, const atomic_int *stop);
 
 /* live_score of a text already listed (learn_text_list), so that the models
  * scoring one comment share one tokenization. */

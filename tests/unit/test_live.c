@@ -195,9 +195,9 @@ static void test_joint_index(void **state)
             free(t);
         }
         size_t before = live_memory(lv);
-        assert_int_equal(live_refresh_joint(lv, &ref, 1), 1);
+        assert_int_equal(live_refresh_joint(lv, &ref, 1, NULL), 1);
         assert_true(live_memory(lv) > before);                  /* it holds an index now */
-        assert_int_equal(live_refresh_joint(lv, &ref, 1), 0);   /* and it is current */
+        assert_int_equal(live_refresh_joint(lv, &ref, 1, NULL), 0);   /* and it is current */
         for (int round = 0; round < 3; round++) {
             for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
                 const char *p = probes[i];
@@ -216,8 +216,8 @@ static void test_joint_index(void **state)
                 assert_int_equal(learn_model_apply(want, t, n, 0, +1, 0), 0);
                 free(t);
             } else if (round == 1) {
-                assert_int_equal(live_refresh_joint(lv, &ref, 1), 1);
-                assert_int_equal(live_refresh_joint(lv, &other_ref, 1), 1);   /* for the other prior */
+                assert_int_equal(live_refresh_joint(lv, &ref, 1, NULL), 1);
+                assert_int_equal(live_refresh_joint(lv, &other_ref, 1, NULL), 1);   /* for the other prior */
             }
         }
         learn_model_free(want);
