@@ -146,7 +146,7 @@ return #out
 LUA
 $redis->cmd('SLOWLOG', 'RESET');
 $redis->cmd('EVAL', $whole, 3, 'raqib:{news}:learned', 'raqib:{news}:learnlog', 'raqib:{news}:authors', 'raqib:{news}:learned:');
-my ($one) = grep { $_->[3][0] eq 'EVAL' } @{ $redis->cmd('SLOWLOG', 'GET', 10) };
+my ($one) = grep { $_->[3][0] eq 'EVAL' } @{ $redis->cmd('SLOWLOG', 'GET', 1000) };   # the daemons' polls log too
 note sprintf 'the one-script load: %d us', $one->[2];
 cmp_ok $worst->[2] * 5, '<', $one->[2],
     sprintf('the longest command during the chunked load (%d us) is under a fifth of the one-script load (%d us)',
