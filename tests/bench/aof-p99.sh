@@ -32,23 +32,8 @@ CONNS=50
 [ -x "$BUILD/raqibd" ] || { echo "no $BUILD/raqibd: run make first"; exit 1; }
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
 if [ "$(nproc)" -ge 2 ]; then SRV="taskset -c 0"; LOAD="taskset -c 1"; else SRV=""; LOAD=""; fi
-T=$(mktemp -d /tmp/raqib-aof-p99.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-free_port() { perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport'; }
-wait_port() {
-    for _ in $(seq 1 400); do
-        perl -MIO::Socket::INET -e 'exit(IO::Socket::INET->new("127.0.0.1:'"$1"'") ? 0 : 1)' && return 0
-        sleep 0.05
-    done
-    echo "nothing listens on port $1"; exit 1
-}
+NAME=aof-p99
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Redis as make bench starts it (AOF everysec, no RDB saves), no automatic
 # rewrite: this bench starts the one it measures.

@@ -29,16 +29,8 @@ cd "$ROOT"
 SECS=${BENCH_SECONDS:-6}
 CONNS=${BENCH_CONNS:-50}
 RULE_COUNTS=${BENCH_RULES:-"10 1000 10000"}
-T=$(mktemp -d /tmp/raqib-bench.XXXXXX)
-PIDS=()
-
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+NAME=bench
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 note() { echo "# $*" >&2; }
 command -v wrk >/dev/null || { echo "make bench needs wrk (apt-get install wrk)"; exit 1; }
@@ -52,16 +44,6 @@ else
     PINNING="no pinning (fewer than 2 cores)"
 fi
 
-free_port() {
-    perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0") or die; print $s->sockport'
-}
-wait_port() {
-    for _ in $(seq 1 200); do
-        perl -MIO::Socket::INET -e 'exit(IO::Socket::INET->new("127.0.0.1:'"$1"'") ? 0 : 1)' && return 0
-        sleep 0.05
-    done
-    echo "nothing listens on port $1"; exit 1
-}
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
 # ---- build the helpers ------------------------------------------------------
