@@ -645,21 +645,7 @@ static void build_clue_index(struct learn_model *m)
     }
 }
 
-/* A clue from the model's counts plus a site's (learn_model_score_site):
- * the probability from the summed counts and documents, so a site's
- * decisions weigh exactly as many comments of the training set would. */
-static void add_site_clue(struct doc *d, uint64_t key)
-{
-    const struct slot *a = find(d->model, key), *b = find(d->site, key);
-    unsigned long pos = (unsigned long)a->pos + b->pos, neg = (unsigned long)a->neg + b->neg;
-    if (!pos && !neg)
-        return;
-    double f = prob_of(pos, neg, d->model->docs[1] + d->site->docs[1], d->model->docs[0] + d->site->docs[0]);
-    if (is_clue(f))
-        d->clues[d->nclues++] = f;
-}
-
-/* The probability add_site_clue finds for counts a (the model's) and b (a
+/* The probability of one token with counts a (the model's) and b (a
  * site's) of one token; 0.5 (no clue) when neither counted it. */
 static double joint_prob(const struct learn_model *m, const struct learn_model *site, const struct slot *a,
                          const struct slot *b)
@@ -668,6 +654,16 @@ static double joint_prob(const struct learn_model *m, const struct learn_model *
     if (!pos && !neg)
         return 0.5;
     return prob_of(pos, neg, m->docs[1] + site->docs[1], m->docs[0] + site->docs[0]);
+}
+
+/* A clue from the model's counts plus a site's (learn_model_score_site):
+ * the probability from the summed counts and documents, so a site's
+ * decisions weigh exactly as many comments of the training set would. */
+static void add_site_clue(struct doc *d, uint64_t key)
+{
+    double f = joint_prob(d->model, d->site, find(d->model, key), find(d->site, key));
+    if (is_clue(f))
+        d->clues[d->nclues++] = f;
 }
 
 /* Call fn on each token of m or site that is a clue with their counts
