@@ -645,8 +645,9 @@ static void build_clue_index(struct learn_model *m)
     }
 }
 
-/* The probability of one token with counts a (the model's) and b (a
- * site's) of one token; 0.5 (no clue) when neither counted it. */
+/* The probability of a token from its counts a (the model's) and b (a
+ * site's), summed, as are the comment totals; 0.5 (no clue) when neither
+ * counted it. */
 static double joint_prob(const struct learn_model *m, const struct learn_model *site, const struct slot *a,
                          const struct slot *b)
 {
