@@ -97,6 +97,12 @@ static struct live_model *find_model(struct live_site *s, const char *model)
     return NULL;
 }
 
+/* Is m's joint index made from the counts it holds and for prior? */
+static int joint_current(const struct live_model *m, const struct learn_model *prior)
+{
+    return m->joint && m->joint_version == m->version && m->joint_prior == learn_model_serial(prior);
+}
+
 double live_score_text(const struct live *lv, const char *site, const char *model, const struct learn_model *prior,
                        const struct learn_text *text)
 {
@@ -104,8 +110,7 @@ double live_score_text(const struct live *lv, const char *site, const char *mode
         return learn_text_score(text, prior, NULL);
     pthread_rwlock_rdlock((pthread_rwlock_t *)&lv->lock);
     const struct live_model *m = find_model(find_site(lv, site), model);
-    const struct learn_model *joint = m && m->joint && m->joint_version == m->version &&
-                                              m->joint_prior == learn_model_serial(prior) ? m->joint : NULL;
+    const struct learn_model *joint = m && joint_current(m, prior) ? m->joint : NULL;
     double p = learn_text_score_joint(text, prior, m ? m->counts : NULL, joint);
     pthread_rwlock_unlock((pthread_rwlock_t *)&lv->lock);
     return p;
@@ -251,7 +256,7 @@ static int wants_joint(const struct live *lv, const struct live_model *m, const 
             held += lv->sites[i]->models[k].joint != NULL;
     return m && (learn_model_docs(m->counts, 0) || learn_model_docs(m->counts, 1)) &&
            learn_model_get_tokens(m->counts) == learn_model_get_tokens(prior) &&
-           !(m->joint && m->joint_version == m->version && m->joint_prior == learn_model_serial(prior)) &&
+           !joint_current(m, prior) &&
            (m->joint || held < LIVE_JOINT_MAX);
 }
 
