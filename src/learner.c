@@ -433,6 +433,23 @@ static int stage_pairs(struct staged *s, const redisReply *pairs, int authors, i
 }
 
 /* The staged authors into rep, replacing what it held of the site. */
+/* Stage the (model name, field/value pairs) entries of r from element
+ * `from` on into the snapshot's models (fresh as stage_pairs takes it).
+ * Returns how many fields were staged, or -1 when out of memory or an
+ * entry is not a model's. */
+static long stage_models(struct snapshot *sn, const redisReply *r, size_t from, int fresh)
+{
+    long fields = 0;
+    for (size_t i = from; i + 1 < r->elements; i += 2) {
+        const redisReply *name = r->element[i], *pairs = r->element[i + 1];
+        struct snap_model *m = name->type == REDIS_REPLY_STRING ? snap_model(sn, name->str, name->len) : NULL;
+        if (!m || pairs->type != REDIS_REPLY_ARRAY || stage_pairs(&m->counts, pairs, 0, fresh) < 0)
+            return -1;
+        fields += (long)(pairs->elements / 2);
+    }
+    return fields;
+}
+
 static void commit_authors(struct learner *l, const char *site, struct staged *s)
 {
     reputation_forget_site(l->rep, site);
@@ -563,13 +580,9 @@ static void on_whole(void *arg, const redisReply *r, const char *error)
         snap_failed(sn, s, "whole", error);
         return;
     }
-    for (size_t i = 3; i + 1 < r->elements; i += 2) {
-        const redisReply *name = r->element[i], *counts = r->element[i + 1];
-        struct snap_model *m = name->type == REDIS_REPLY_STRING ? snap_model(sn, name->str, name->len) : NULL;
-        if (!m || counts->type != REDIS_REPLY_ARRAY || stage_pairs(&m->counts, counts, 0, 0) < 0) {
-            snap_failed(sn, s, "whole", "out of memory or an odd model");
-            return;
-        }
+    if (stage_models(sn, r, 3, 0) < 0) {
+        snap_failed(sn, s, "whole", "out of memory or an odd model");
+        return;
     }
     s->busy = 0;
     commit(sn, s, r->element[0], r->element[1]->str);
@@ -665,15 +678,12 @@ static void on_finish(void *arg, const redisReply *r, const char *error)
         snap_failed(sn, s, "finish", error);
         return;
     }
-    for (size_t i = 4; i + 1 < r->elements; i += 2) {
-        const redisReply *name = r->element[i], *fields = r->element[i + 1];
-        struct snap_model *m = name->type == REDIS_REPLY_STRING ? snap_model(sn, name->str, name->len) : NULL;
-        if (!m || fields->type != REDIS_REPLY_ARRAY || stage_pairs(&m->counts, fields, 0, 1) < 0) {
-            snap_failed(sn, s, "finish", "out of memory or an odd model");
-            return;
-        }
-        sn->fresh += fields->elements / 2;
+    long fresh = stage_models(sn, r, 4, 1);
+    if (fresh < 0) {
+        snap_failed(sn, s, "finish", "out of memory or an odd model");
+        return;
     }
+    sn->fresh += (size_t)fresh;
     sn->fresh += r->element[3]->elements / 2;
     s->busy = 0;
     commit(sn, s, r->element[1], r->element[2]->str);
