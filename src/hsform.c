@@ -798,3 +798,553 @@ char *hsform_superset(const char *pattern, unsigned options)
     }
     return o.s;
 }
+
+/* ---- required literals ------------------------------------------------------
+ *
+ * hsform_factors: groups of literals such that every match of the pattern
+ * contains a literal of each group, each literal with the word edges the
+ * pattern's lookarounds (and \b) put around it. Computed on the tree: a
+ * node's "exact" set lists every string it can match when that language is
+ * finite and small (edge assertions kept as mark bytes, other assertions as
+ * the empty string); a sequence multiplies its items' exact sets into runs,
+ * broken by any item that has none (a class, a repeat); every run, and what
+ * every repeated item requires, is required of the sequence. An alternation
+ * requires the union of what its branches most strongly require. */
+
+#define MARK_BEFORE_L  0x01     /* (?<!\p{L}) here */
+#define MARK_BEFORE_LN 0x02     /* (?<![\p{L}\p{N}]) here */
+#define MARK_AFTER_L   0x03     /* (?!\p{L}) here */
+#define MARK_AFTER_LN  0x04     /* (?![\p{L}\p{N}]) here */
+#define MARK_WORDB     0x05     /* \b here */
+#define SET_MAX        512      /* strings in one exact set */
+#define STR_MAX        512      /* bytes in one of them */
+#define GROUP_MIN_STRENGTH 2    /* weaker groups are not kept */
+
+struct str { char *s; size_t n; };
+struct set { struct str *v; size_t n; };   /* v NULL: no such set */
+
+/* What one node can match: its exact set; else sets every match starts
+ * (prefix) and ends (suffix) with a string of, and sets it requires a string
+ * of each of (the strongest HSFORM_GROUPS_MAX). */
+struct facts {
+    struct set exact, prefix, suffix;
+    struct set req[HSFORM_GROUPS_MAX];
+    size_t nreq;
+};
+
+/* Where the sets' strings live while one pattern is worked on: chunks freed
+ * together, so the recursion owns nothing itself. */
+struct arena {
+    struct chunk { struct chunk *next; size_t used, cap; char data[]; } *head;
+    int oom;
+};
+
+static void *arena_alloc(struct arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (!a->head || a->head->cap - a->head->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        struct chunk *c = malloc(sizeof *c + cap);
+        if (!c) {
+            a->oom = 1;
+            return NULL;
+        }
+        *c = (struct chunk){ a->head, 0, cap };
+        a->head = c;
+    }
+    void *p = a->head->data + a->head->used;
+    a->head->used += n;
+    return p;
+}
+
+static void arena_free(struct arena *a)
+{
+    while (a->head) {
+        struct chunk *next = a->head->next;
+        free(a->head);
+        a->head = next;
+    }
+}
+
+static struct set set_of(struct arena *a, const char *s, size_t n)
+{
+    struct set r = { arena_alloc(a, sizeof *r.v), 1 };
+    char *b = arena_alloc(a, n + 1);
+    if (!r.v || !b)
+        return (struct set){ 0 };
+    memcpy(b, s, n);
+    r.v[0] = (struct str){ b, n };
+    return r;
+}
+
+/* Every string of x followed by every string of y; none when too many. */
+static struct set set_product(struct arena *a, struct set x, struct set y)
+{
+    if (!x.v || !y.v || x.n * y.n > SET_MAX)
+        return (struct set){ 0 };
+    struct set r = { arena_alloc(a, x.n * y.n * sizeof *r.v), 0 };
+    for (size_t i = 0; r.v && i < x.n; i++)
+        for (size_t j = 0; j < y.n; j++) {
+            size_t n = x.v[i].n + y.v[j].n;
+            char *b = n <= STR_MAX ? arena_alloc(a, n + 1) : NULL;
+            if (!b)
+                return (struct set){ 0 };
+            memcpy(b, x.v[i].s, x.v[i].n);
+            memcpy(b + x.v[i].n, y.v[j].s, y.v[j].n);
+            r.v[r.n++] = (struct str){ b, n };
+        }
+    return r;
+}
+
+static struct set set_union(struct arena *a, struct set x, struct set y)
+{
+    if (!x.v || !y.v || x.n + y.n > SET_MAX)
+        return (struct set){ 0 };
+    struct set r = { arena_alloc(a, (x.n + y.n) * sizeof *r.v), x.n + y.n };
+    if (!r.v)
+        return (struct set){ 0 };
+    memcpy(r.v, x.v, x.n * sizeof *r.v);
+    memcpy(r.v + x.n, y.v, y.n * sizeof *r.v);
+    return r;
+}
+
+static int is_mark(unsigned char b)
+{
+    return b >= MARK_BEFORE_L && b <= MARK_WORDB;
+}
+
+/* Words in nearly every comment (Arabic as the folded views spell them):
+ * a literal that is one of them narrows nothing, whatever its length. */
+static const char *const common_words[] = {
+    "في", "من", "علي", "الي", "عن", "مع", "ان", "ما", "لا", "لم", "لن", "هذا", "هذه", "ذلك", "تلك", "كل",
+    "هو", "هي", "هم", "انا", "انت", "نحن", "كان", "قد", "او", "ثم", "بعد", "قبل", "عند", "حتي", "اذا", "لو",
+    "بين", "كما", "الله", "يا", "ولا", "كان", "الذي", "التي", "فيه", "منه", "عليه", "به", "له", "لك", "الا",
+    "the", "to", "of", "in", "on", "at", "for", "is", "are", "was", "be", "this", "that", "it", "and", "or",
+    "but", "with", "you", "my", "me", "we", "our", "your", "they", "not", "no", "so", "if", "as", "by", "from",
+    "have", "has", "do", "can", "will", "all", "just", "what", "there", "here",
+};
+
+/* Is s[0..n) (marks left out) a common word? */
+static int is_common(const unsigned char *s, size_t n)
+{
+    char w[32];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_mark(s[i])) {
+            if (k == sizeof w - 1)
+                return 0;
+            w[k++] = (char)s[i];
+        }
+    w[k] = '\0';
+    for (size_t i = 0; i < sizeof common_words / sizeof common_words[0]; i++)
+        if (strcmp(w, common_words[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* How much a required set narrows the texts to look at: its weakest
+ * literal's characters (marks left out) plus one per edge it checks; 0 when
+ * a literal is empty (every text holds it) or a common word, or there is no
+ * set. */
+static size_t set_strength(struct set x)
+{
+    size_t weakest = (size_t)-1;
+    for (size_t i = 0; x.v && i < x.n; i++) {
+        size_t chars = 0, edges = 0;
+        const unsigned char *s = (const unsigned char *)x.v[i].s;
+        for (size_t k = 0; k < x.v[i].n; k++)
+            if (is_mark(s[k]))
+                edges += k == 0 || k + 1 == x.v[i].n;
+            else
+                chars += (s[k] & 0xc0) != 0x80;
+        size_t w = chars && !is_common(s, x.v[i].n) ? chars + (edges > 2 ? 2 : edges) : 0;
+        if (w < weakest)
+            weakest = w;
+    }
+    return x.v && x.n ? weakest : 0;
+}
+
+/* Add a required set to f, keeping the strongest HSFORM_GROUPS_MAX
+ * (dropping a requirement only lets more texts through). */
+static void require(struct facts *f, struct set x)
+{
+    size_t s = set_strength(x);
+    if (s < GROUP_MIN_STRENGTH)
+        return;     /* a letter or two anywhere: found in every text, a cost for nothing */
+    if (f->nreq < HSFORM_GROUPS_MAX) {
+        f->req[f->nreq++] = x;
+        return;
+    }
+    size_t weakest = 0;
+    for (size_t i = 1; i < f->nreq; i++)
+        if (set_strength(f->req[i]) < set_strength(f->req[weakest]))
+            weakest = i;
+    if (set_strength(f->req[weakest]) < s)
+        f->req[weakest] = x;
+}
+
+/* The strongest of f's required sets (none: v NULL). */
+static struct set strongest(const struct facts *f)
+{
+    struct set best = { 0 };
+    for (size_t i = 0; i < f->nreq; i++)
+        if (set_strength(f->req[i]) > set_strength(best) ||
+            (set_strength(f->req[i]) == set_strength(best) && f->req[i].n < best.n))
+            best = f->req[i];
+    return best;
+}
+
+/* Which edge mark a lookaround is, or 0 (then it is dropped). */
+static int look_mark(const struct parser *P, const struct node *x)
+{
+    if (!x->neg || x->child < 0)
+        return 0;
+    const struct node *alt = &P->pool[x->child];
+    if (alt->child < 0 || P->pool[alt->child].next >= 0)
+        return 0;
+    const struct node *seq = &P->pool[alt->child];
+    if (seq->child < 0 || P->pool[seq->child].next >= 0)
+        return 0;
+    const struct node *a = &P->pool[seq->child];
+    if (a->kind != K_ATOM || a->q)
+        return 0;
+    int l = a->n == 5 && memcmp(a->s, "\\p{L}", 5) == 0;
+    int ln = a->n == 13 && memcmp(a->s, "[\\p{L}\\p{N}]", 13) == 0;
+    if (!l && !ln)
+        return 0;
+    return x->behind ? (l ? MARK_BEFORE_L : MARK_BEFORE_LN) : (l ? MARK_AFTER_L : MARK_AFTER_LN);
+}
+
+/* The bytes an atom stands for when it is one literal character: itself,
+ * or an escaped punctuation or non-ASCII character. 0 when it is a class. */
+static size_t atom_literal(const struct node *x, const char **s)
+{
+    unsigned char c = (unsigned char)x->s[0];
+    if (c == '.' || c == '[' || c <= MARK_WORDB)
+        return 0;
+    if (c != '\\') {
+        *s = x->s;
+        return x->n;
+    }
+    unsigned char e = x->n >= 2 ? (unsigned char)x->s[1] : 0;
+    if (e >= 0x80 || (e > 0x20 && e < 0x7f && !((e | 0x20) >= 'a' && (e | 0x20) <= 'z') && !(e >= '0' && e <= '9'))) {
+        *s = x->s + 1;
+        return x->n - 1;
+    }
+    return 0;
+}
+
+static struct facts facts_of(struct arena *a, const struct parser *P, int k, int *bad);
+
+/* Facts of a node that matches exactly the strings of x (which it then
+ * also requires). */
+static struct facts exactly(struct set x)
+{
+    struct facts f = { .exact = x, .prefix = x, .suffix = x };
+    require(&f, x);
+    return f;
+}
+
+/* x, or when there is none the set of the empty string (knowing nothing). */
+static struct set or_empty(struct arena *a, struct set x)
+{
+    return x.v ? x : set_of(a, "", 0);
+}
+
+/* x followed by y, or x alone when that would be too many. */
+static struct set then(struct arena *a, struct set x, struct set y)
+{
+    struct set r = set_product(a, x, or_empty(a, y));
+    return r.v ? r : x;
+}
+
+/* A sequence: runs of exact items multiplied out; at an item with no exact
+ * set the run so far, followed by how that item starts, is required, and the
+ * next run begins with how it ends. */
+static struct facts seq_facts(struct arena *a, const struct parser *P, int k, int *bad)
+{
+    struct facts all = { .exact = { 0 } };
+    struct set run = set_of(a, "", 0);
+    int broken = 0;
+    for (; k >= 0; k = P->pool[k].next) {
+        struct facts f = facts_of(a, P, k, bad);
+        struct set next = f.exact.v ? set_product(a, run, f.exact) : (struct set){ 0 };
+        if (next.v) {
+            run = next;
+            continue;
+        }
+        struct set head = then(a, run, f.prefix);
+        require(&all, head);
+        if (!broken)
+            all.prefix = head;
+        for (size_t i = 0; i < f.nreq; i++)
+            require(&all, f.req[i]);
+        run = f.exact.v ? f.exact : or_empty(a, f.suffix);
+        broken = 1;
+    }
+    require(&all, run);
+    if (!broken)
+        return exactly(run);
+    all.suffix = run;
+    return all;
+}
+
+/* An alternation of two or more branches: the union of each set, or of
+ * what the branches most strongly require. */
+static struct facts alt_facts(struct arena *a, const struct parser *P, int k, int *bad)
+{
+    if (k >= 0 && P->pool[k].next < 0)
+        return facts_of(a, P, k, bad);   /* one branch: all it requires */
+    struct facts all = { .exact = set_of(a, "", 0) };
+    struct set req = set_of(a, "", 0);
+    all.prefix = all.suffix = all.exact;
+    all.exact.n = all.prefix.n = all.suffix.n = req.n = 0;
+    for (; k >= 0; k = P->pool[k].next) {
+        struct facts f = facts_of(a, P, k, bad);
+        all.exact = set_union(a, all.exact, f.exact);
+        all.prefix = set_union(a, all.prefix, or_empty(a, f.prefix));
+        all.suffix = set_union(a, all.suffix, or_empty(a, f.suffix));
+        req = set_union(a, req, strongest(&f));
+    }
+    if (all.exact.v)
+        return exactly(all.exact);
+    require(&all, req);
+    return all;
+}
+
+/* A node's facts before its quantifier. */
+static struct facts node_facts(struct arena *a, const struct parser *P, const struct node *x, int *bad)
+{
+    const char *lit;
+    size_t n;
+    char mark;
+    switch (x->kind) {
+    case K_ALT:
+        return alt_facts(a, P, x->child, bad);
+    case K_SEQ:
+        return seq_facts(a, P, x->child, bad);
+    case K_GROUP:
+        if (x->n != 3 || memcmp(x->s, "(?:", 3) != 0)
+            *bad = 1;     /* (?i: …) and the like change what matches */
+        return facts_of(a, P, x->child, bad);
+    case K_LOOK:
+        mark = (char)look_mark(P, x);
+        return exactly(set_of(a, &mark, mark ? 1 : 0));
+    case K_WORDB:
+        mark = MARK_WORDB;
+        return exactly(set_of(a, &mark, 1));
+    case K_ANCHOR:
+        if (x->s && x->s[0] == '(')
+            *bad = 1;     /* (?i) */
+        return exactly(set_of(a, "", 0));
+    case K_ATOM:
+        if ((n = atom_literal(x, &lit)) > 0)
+            return exactly(set_of(a, lit, n));
+        return (struct facts){ .exact = { 0 } };
+    default:    /* \B, \K, a comment: take nothing */
+        return exactly(set_of(a, "", 0));
+    }
+}
+
+/* x or nothing: x's strings and the empty one. */
+static struct set maybe(struct arena *a, struct set x)
+{
+    struct set r = set_union(a, or_empty(a, x), set_of(a, "", 0));
+    return r.v ? r : set_of(a, "", 0);
+}
+
+static struct facts facts_of(struct arena *a, const struct parser *P, int k, int *bad)
+{
+    const struct node *x = &P->pool[k];
+    struct facts f = node_facts(a, P, x, bad);
+    if (!x->q)
+        return f;
+    if (x->optional && !x->repeats) {   /* ?: the exact set or nothing */
+        struct facts r = { .exact = f.exact.v ? maybe(a, f.exact) : (struct set){ 0 } };
+        r.prefix = maybe(a, f.prefix);
+        r.suffix = maybe(a, f.suffix);
+        return r;
+    }
+    if (x->optional)                    /* *, {0,n}: nothing known */
+        return (struct facts){ .exact = { 0 } };
+    struct facts once = { .prefix = f.prefix, .suffix = f.suffix };   /* +, {m,n}: all it requires */
+    require(&once, f.exact);
+    for (size_t i = 0; i < f.nreq; i++)
+        require(&once, f.req[i]);
+    return once;
+}
+
+/* Surely \w under UCP: ASCII letters and digits, the Arabic letters. */
+static int surely_word_start(const unsigned char *s, size_t n)
+{
+    if (!n)
+        return 0;
+    if (s[0] < 0x80)
+        return (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9');
+    if ((s[0] & 0xe0) != 0xc0 || n < 2)
+        return 0;
+    unsigned cp = ((s[0] & 0x1fu) << 6) | (s[1] & 0x3fu);
+    return cp >= 0x621 && cp <= 0x64a;
+}
+
+/* The start of the last character of s[0..n). */
+static size_t last_char(const unsigned char *s, size_t n)
+{
+    size_t i = n - 1;
+    while (i > 0 && (s[i] & 0xc0) == 0x80)
+        i--;
+    return i;
+}
+
+/* The edge a leading or trailing mark gives a literal whose edge character
+ * is w bytes at c (\b is one only where that character is a word one). */
+static unsigned char edge_of(unsigned char mark, const unsigned char *c, size_t w)
+{
+    if (mark == MARK_WORDB)
+        return surely_word_start(c, w) ? HSFORM_EDGE_LN : HSFORM_EDGE_NONE;
+    return mark == MARK_BEFORE_L || mark == MARK_AFTER_L ? HSFORM_EDGE_L : HSFORM_EDGE_LN;
+}
+
+static unsigned char stricter(unsigned char a, unsigned char b)
+{
+    return a > b ? a : b;
+}
+
+/* One literal of a required set, its edge marks read off into bytes. */
+static void put_factor(struct hsform_lit *out, char *bytes, const struct str *x)
+{
+    const unsigned char *s = (const unsigned char *)x->s;
+    size_t lo = 0, hi = x->n, n = 0;
+    *out = (struct hsform_lit){ .s = bytes };
+    while (lo < hi && is_mark(s[lo]))
+        lo++;
+    while (hi > lo && is_mark(s[hi - 1]))
+        hi--;
+    for (size_t k = lo; k < hi; k++)
+        if (!is_mark(s[k]))
+            bytes[n++] = (char)s[k];
+    bytes[n] = '\0';
+    out->len = n;
+    if (!n)
+        return;
+    const unsigned char *b = (const unsigned char *)bytes;
+    size_t last = last_char(b, n);
+    for (size_t k = 0; k < lo; k++)
+        if (s[k] <= MARK_BEFORE_LN || s[k] == MARK_WORDB)
+            out->before = stricter(out->before, edge_of(s[k], b, n));
+    for (size_t k = hi; k < x->n; k++)
+        if ((s[k] >= MARK_AFTER_L && s[k] <= MARK_AFTER_LN) || s[k] == MARK_WORDB)
+            out->after = stricter(out->after, edge_of(s[k], b + last, n - last));
+}
+
+/* The branches of a pattern (its top-level alternatives, or the whole of
+ * it), each with the groups it requires. */
+struct branches {
+    struct facts f[64];
+    size_t n;
+};
+
+/* The groups of the n branches, at most 64 in all (a branch keeps its
+ * strongest), their literals copied out of the arena without repeats in a
+ * group; each literal gets its group's bit and the bits of its branch. */
+static int put_factors(struct hsform_lits *out, struct branches *br)
+{
+    size_t keep = 64 / br->n < HSFORM_GROUPS_MAX ? 64 / br->n : HSFORM_GROUPS_MAX, bytes = 0, n = 0;
+    for (size_t b = 0; b < br->n; b++) {
+        while (br->f[b].nreq > keep) {   /* drop the weakest */
+            size_t weakest = 0;
+            for (size_t g = 1; g < br->f[b].nreq; g++)
+                if (set_strength(br->f[b].req[g]) < set_strength(br->f[b].req[weakest]))
+                    weakest = g;
+            br->f[b].req[weakest] = br->f[b].req[--br->f[b].nreq];
+        }
+        for (size_t g = 0; g < br->f[b].nreq; g++)
+            for (size_t i = 0; i < br->f[b].req[g].n; i++)
+                bytes += br->f[b].req[g].v[i].n + 1, n++;
+    }
+    out->v = malloc(n * sizeof *out->v);
+    out->bytes = malloc(bytes);
+    if (!out->v || !out->bytes) {
+        hsform_lits_free(out);
+        return -1;
+    }
+    char *text = out->bytes;
+    unsigned bit = 0;
+    for (size_t b = 0; b < br->n; b++) {
+        uint64_t need = ((br->f[b].nreq == 64 ? 0 : (uint64_t)1 << br->f[b].nreq) - 1) << bit;
+        for (size_t g = 0; g < br->f[b].nreq; g++, bit++) {
+            size_t first = out->n;
+            for (size_t i = 0; i < br->f[b].req[g].n; i++) {
+                struct hsform_lit l;
+                put_factor(&l, text, &br->f[b].req[g].v[i]);
+                l.bit = (unsigned char)bit;
+                l.need = need;
+                int seen = 0;
+                for (size_t j = first; j < out->n && !seen; j++)
+                    seen = out->v[j].len == l.len && out->v[j].before == l.before && out->v[j].after == l.after &&
+                           memcmp(out->v[j].s, l.s, l.len) == 0;
+                if (!seen) {
+                    out->v[out->n++] = l;
+                    text += l.len + 1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* The facts of each top-level branch of the tree at root (an alternation),
+ * or of the whole when it has more branches than bits; the weakest branch's
+ * strongest group: what the whole may be trusted to narrow. */
+static size_t branch_facts(struct arena *a, const struct parser *P, int root, int *bad, struct branches *br)
+{
+    size_t nb = 0, weakest = (size_t)-1;
+    for (int k = P->pool[root].child; k >= 0; k = P->pool[k].next)
+        nb++;
+    br->n = 0;
+    if (nb > 64) {
+        br->f[br->n++] = facts_of(a, P, root, bad);
+    } else {
+        for (int k = P->pool[root].child; k >= 0; k = P->pool[k].next)
+            br->f[br->n++] = facts_of(a, P, k, bad);
+    }
+    for (size_t b = 0; b < br->n; b++) {
+        size_t s = set_strength(strongest(&br->f[b]));
+        if (s < weakest)
+            weakest = s;
+    }
+    return weakest;
+}
+
+int hsform_factors(const char *pattern, unsigned options, size_t min_strength, struct hsform_lits *out)
+{
+    memset(out, 0, sizeof *out);
+    if (options & (PCRE2_EXTENDED | PCRE2_CASELESS))
+        return -1;
+    size_t len = strlen(pattern);
+    struct parser P = { .p = pattern, .end = pattern + len, .cap = 3 * len + 8 };
+    struct arena a = { 0 };
+    struct branches *br = malloc(sizeof *br);
+    int bad = 0, rc = -1;
+    if (!br || !(P.pool = malloc(P.cap * sizeof *P.pool))) {
+        free(br);
+        return -1;
+    }
+    int root = parse_alt(&P);
+    if (root >= 0 && !P.bad && P.p == P.end) {
+        size_t strength = branch_facts(&a, &P, root, &bad, br);
+        if (!bad && !a.oom && strength >= min_strength && strength > 0)
+            rc = put_factors(out, br);
+    }
+    arena_free(&a);
+    free(P.pool);
+    free(br);
+    return rc;
+}
+
+void hsform_lits_free(struct hsform_lits *l)
+{
+    free(l->v);
+    free(l->bytes);
+    memset(l, 0, sizeof *l);
+}

@@ -61,19 +61,24 @@ struct pf_db {
     size_t n;
 };
 
-/* One phrase of a `words` list in a literal database: the slot of its
- * condition, its length, and what its edges must be (see on_phrase). */
+/* One literal in a literal database: a phrase of a `words` list, or one of
+ * the required literals of a `match` pattern (hsform_factors). The slot of
+ * its condition, its length, and what its edges must be (see on_phrase). */
 struct pf_phrase {
     unsigned slot;
     unsigned len;
-    int bounded;              /* the view has word edges: check them */
+    unsigned char before, after;  /* HSFORM_EDGE_*: the edge checked on each side */
+    unsigned char bit;        /* its group's bit among its pattern's (hsform_lits) */
+    uint64_t need;            /* the bits its branch needs seen; 0: none but its own */
     const char *proclitics;   /* borrowed from the rule_cond, or NULL */
 };
 
-/* The phrases of the `words` conditions on one (field, view), as Hyperscan
- * literals: literal matching costs a fraction of what the same phrases cost
- * as a regular expression with its edges (the shipped insult list alone was
- * half of the content database's scan). */
+/* The literals of one (field, view): the phrases of its `words` conditions
+ * and the required literals of its `match` patterns that Hyperscan takes only
+ * as prefilters. Literal matching costs a fraction of what the same phrases
+ * cost as regular expressions with their edges (the shipped insult list alone
+ * was half of the content database's scan; the Arabic `match` patterns,
+ * prefiltered, were most of the rest). */
 struct pf_lit {
     hs_database_t *db;
     struct pf_phrase *phrase;  /* literal id -> phrase */
@@ -87,6 +92,11 @@ struct prefilter {
     size_t *cond_base;         /* per rule: its first condition's flat index */
     struct pf_cond *conds;     /* per flat condition */
     size_t nslots;
+    /* A `match` pattern found by literals may require a literal of each
+     * of several groups (hsform_lits): its slot is a candidate once every
+     * group of one of its branches has been seen. Set when some literal
+     * needs more than its own group. */
+    int grouped;
     struct prefilter_counts counts;
     /* Gates: a rule whose first plain condition (positive, one named field,
      * in a database) has no candidate cannot hit, so the engine need not
@@ -109,6 +119,15 @@ static _Thread_local unsigned long tls_scratch_gen;
 static _Thread_local uint64_t *tls_bits;
 static _Thread_local size_t tls_nbits;
 static _Thread_local uint64_t *tls_rule_bits;
+/* Per slot: the groups seen (bits) in the call numbered `call`; an entry of
+ * an earlier call counts as none, so no call clears the array. */
+struct seen_groups {
+    unsigned long call;
+    uint64_t bits;
+};
+static _Thread_local struct seen_groups *tls_seen;
+static _Thread_local size_t tls_nseen;
+static _Thread_local unsigned long tls_call;
 static _Thread_local size_t tls_nrule_bits;
 
 int prefilter_available(void) { return 1; }
@@ -239,7 +258,14 @@ struct expr {
     unsigned flags;
     enum placement place;
     int rewritten;          /* pattern is the superset form (hsform.h) */
+    struct hsform_lits lits;  /* PLACE_LITERAL `match`: its required literals */
 };
+
+/* How strong (hsform_factors) the required literals of a `match` pattern
+ * must be to replace its prefilter: in each branch, a group of three
+ * characters, or two at a word edge. Weaker ones are in too many comments:
+ * PCRE2 would confirm more candidates than the prefilter saves. */
+#define FACTOR_MIN_STRENGTH 3
 
 static unsigned hs_flags(unsigned pcre_options)
 {
@@ -288,6 +314,9 @@ static void place(struct expr *x)
         x->place = PLACE_LITERAL;   /* its phrases go to the literal database */
     } else if (accepts(x->pattern, x->flags)) {
         x->place = PLACE_EXACT;
+    } else if (x->c->kind == RULE_COND_MATCH && x->c->field != RULE_FIELD_ANY &&
+               hsform_factors(x->c->pattern, x->c->options, FACTOR_MIN_STRENGTH, &x->lits) == 0) {
+        x->place = PLACE_LITERAL;   /* its required literals go to the literal database */
     } else if (x->c->kind == RULE_COND_WORDS && (form = hsform_superset(x->c->pattern, x->c->options)) &&
                accepts(form, x->flags)) {
         free(x->pattern);
@@ -378,16 +407,54 @@ out:
     return rc;
 }
 
-/* Compile the literal database of one (field, view) from the phrases of the
- * `words` expressions xs[idx[0..n)], whose slots are slot[0..n). 0, or -1
+/* How many literals expression x puts in a literal database. */
+static size_t literals_of(const struct expr *x)
+{
+    if (x->c->kind != RULE_COND_WORDS)
+        return x->lits.n;
+    size_t m = 0;
+    for (const char *p = x->c->phrases; *p; p += strlen(p) + 1)
+        m++;
+    return m;
+}
+
+/* Put the literals of x (slot sl) at lits[k…], with their phrases; returns
+ * the next k. */
+static size_t put_literals(const struct expr *x, unsigned sl, const char **lits, size_t *lens, unsigned *ids,
+                           struct pf_phrase *phrase, size_t k)
+{
+    const struct rule_cond *c = x->c;
+    if (c->kind != RULE_COND_WORDS) {
+        for (size_t j = 0; j < x->lits.n; j++, k++) {
+            const struct hsform_lit *l = &x->lits.v[j];
+            lits[k] = l->s;
+            lens[k] = l->len;
+            ids[k] = (unsigned)k;
+            uint64_t need = l->need == (uint64_t)1 << l->bit ? 0 : l->need;
+            phrase[k] = (struct pf_phrase){ sl, (unsigned)l->len, l->before, l->after, l->bit, need, NULL };
+        }
+        return k;
+    }
+    /* a words list's edges are [\p{L}\p{N}] ones, where the view has edges */
+    unsigned char edge = c->view != VIEW_SQUASH && c->view != VIEW_SKEL ? HSFORM_EDGE_LN : HSFORM_EDGE_NONE;
+    for (const char *p = c->phrases; *p; p += strlen(p) + 1, k++) {
+        lits[k] = p;
+        lens[k] = strlen(p);
+        ids[k] = (unsigned)k;
+        phrase[k] = (struct pf_phrase){ sl, (unsigned)lens[k], edge, edge, 0, 0, c->proclitics };
+    }
+    return k;
+}
+
+/* Compile the literal database of one (field, view) from the literals of
+ * the expressions xs[idx[0..n)], whose slots are slot[0..n). 0, or -1
  * when out of memory or Hyperscan refuses (then those conditions have no
  * candidates from it: the caller leaves them to PCRE2). */
 static int build_lit(struct pf_lit *l, const struct expr *xs, const size_t *idx, const unsigned *slot, size_t n)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        for (const char *p = xs[idx[i]].c->phrases; *p; p += strlen(p) + 1)
-            m++;
+        m += literals_of(&xs[idx[i]]);
     const char **lits = malloc((m ? m : 1) * sizeof *lits);
     size_t *lens = malloc((m ? m : 1) * sizeof *lens);
     unsigned *flags = calloc(m ? m : 1, sizeof *flags), *ids = malloc((m ? m : 1) * sizeof *ids);
@@ -396,20 +463,12 @@ static int build_lit(struct pf_lit *l, const struct expr *xs, const size_t *idx,
     if (!lits || !lens || !flags || !ids || !l->phrase)
         goto out;
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct rule_cond *c = xs[idx[i]].c;
-        int bounded = c->view != VIEW_SQUASH && c->view != VIEW_SKEL;
-        for (const char *p = c->phrases; *p; p += strlen(p) + 1, k++) {
-            lits[k] = p;
-            lens[k] = strlen(p);
-            ids[k] = (unsigned)k;
-            l->phrase[k] = (struct pf_phrase){ slot[i], (unsigned)lens[k], bounded, c->proclitics };
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        k = put_literals(&xs[idx[i]], slot[i], lits, lens, ids, l->phrase, k);
     hs_compile_error_t *cerr = NULL;
     if (m && hs_compile_lit_multi(lits, flags, ids, lens, (unsigned)m, HS_MODE_BLOCK, NULL, &l->db, &cerr) !=
                  HS_SUCCESS) {
-        log_warn("Hyperscan refused a words list as literals (%s): PCRE2 reads it",
+        log_warn("Hyperscan refused the literals of words lists and patterns (%s): PCRE2 reads them",
                  cerr && cerr->message ? cerr->message : "no reason given");
         hs_free_compile_error(cerr);
         l->db = NULL;
@@ -426,6 +485,16 @@ out:
     free(flags);
     free(ids);
     return rc;
+}
+
+/* Does any pattern's literal need more than its own group? */
+static int any_grouped(const struct expr *xs, size_t nx)
+{
+    for (size_t x = 0; x < nx; x++)
+        for (size_t i = 0; xs[x].place == PLACE_LITERAL && i < xs[x].lits.n; i++)
+            if (xs[x].lits.v[i].need != (uint64_t)1 << xs[x].lits.v[i].bit)
+                return 1;
+    return 0;
 }
 
 /* The gate of each rule: its first condition that is positive, reads one
@@ -521,6 +590,7 @@ int prefilter_build(const struct rule_table *t, struct prefilter **out, char *er
         pc->slot = (int)pf->nslots;
         pf->nslots += pc->any ? CF_COUNT : 1;
     }
+    pf->grouped = any_grouped(xs, nx);
     for (int f = 0; f < NFIELDS; f++) {
         for (int v = 0; v < VIEW_COUNT; v++) {
             size_t n = 0, nl = 0;
@@ -576,8 +646,10 @@ int prefilter_build(const struct rule_table *t, struct prefilter **out, char *er
             pf->counts.databases += (pf->db[f][v].db != NULL) + (pf->lit[f][v].db != NULL);
     if (set_gates(pf, t) < 0)
         goto oom;
-    for (size_t x = 0; x < nx; x++)
+    for (size_t x = 0; x < nx; x++) {
         free(xs[x].pattern);
+        hsform_lits_free(&xs[x].lits);
+    }
     free(xs);
     free(idx);
     free(slot);
@@ -592,8 +664,10 @@ int prefilter_build(const struct rule_table *t, struct prefilter **out, char *er
     return 0;
 oom:
     if (xs)
-        for (size_t x = 0; x < nx; x++)
+        for (size_t x = 0; x < nx; x++) {
             free(xs[x].pattern);
+            hsform_lits_free(&xs[x].lits);
+        }
     free(xs);
     free(idx);
     free(slot);
@@ -628,7 +702,7 @@ static void *build_thread(void *arg)
         log_warn("Hyperscan: %s; PCRE2 runs every pattern", err);
     else if (pf)
         log_info("Hyperscan ready in %.1f s: %zu patterns exact (%zu of them in superset form), "
-                 "%zu word lists as literals, %zu prefiltered, %zu PCRE2 only, %zu databases",
+                 "%zu as literals (word lists, patterns' required literals), %zu prefiltered, %zu PCRE2 only, %zu databases",
                  seconds_now() - t0, pf->counts.exact, pf->counts.rewritten, pf->counts.literal,
                  pf->counts.prefiltered, pf->counts.direct, pf->counts.databases);
     job.done(job.arg, pf);
@@ -710,6 +784,17 @@ void prefilter_begin(struct prefilter_run *run, const struct prefilter *pf)
     }
     if (words)
         memset(tls_bits, 0, words * sizeof *tls_bits);
+    if (pf->grouped) {
+        if (tls_nseen < pf->nslots) {
+            struct seen_groups *g = realloc(tls_seen, pf->nslots * sizeof *g);
+            if (!g)
+                return;
+            memset(g + tls_nseen, 0, (pf->nslots - tls_nseen) * sizeof *g);
+            tls_seen = g;
+            tls_nseen = pf->nslots;
+        }
+        run->call = ++tls_call;
+    }
     run->cand = tls_bits;
     run->pf = pf;
 }
@@ -738,13 +823,17 @@ static int any_reads(int f)
     return 0;
 }
 
-/* 1 when cp is surely \p{L} or \p{N}: ASCII letters and digits, the
- * Arabic letters and digits (hsform.c's L_SET and N_SET, which its unit
- * test checks against Unicode). Anything else may be an edge. */
-static int surely_word(int32_t cp)
+/* 1 when cp surely is what an edge of this kind (HSFORM_EDGE_L: \p{L},
+ * _LN: \p{L} or \p{N}) may not have beside it: ASCII letters, the Arabic
+ * letters, and for _LN the ASCII and Arabic digits (hsform.c's L_SET and
+ * N_SET, which its unit test checks against Unicode). Anything else may be
+ * an edge. */
+static int blocks_edge(int32_t cp, unsigned char edge)
 {
-    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
-           (cp >= 0x621 && cp <= 0x64a) || (cp >= 0x660 && cp <= 0x669) || (cp >= 0x6f0 && cp <= 0x6f9);
+    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= 0x621 && cp <= 0x64a))
+        return edge != HSFORM_EDGE_NONE;
+    return edge == HSFORM_EDGE_LN &&
+           ((cp >= '0' && cp <= '9') || (cp >= 0x660 && cp <= 0x669) || (cp >= 0x6f0 && cp <= 0x6f9));
 }
 
 /* The code point of valid UTF-8 starting at s[0] (ASCII and 2-byte forms
@@ -758,31 +847,34 @@ static int32_t cp_at(const unsigned char *s)
     return 0x10000;     /* beyond the sure sets */
 }
 
-/* May text[0..at) end at a word edge, i.e. is the code point before `at`
- * not surely a word character? */
-static int edge_before(const unsigned char *text, size_t at)
+/* May text[0..at) end at an edge of this kind, i.e. is the code point
+ * before `at` not surely one the edge excludes? */
+static int edge_before(const unsigned char *text, size_t at, unsigned char edge)
 {
     if (at == 0)
         return 1;
     size_t i = at - 1;
     while (i > 0 && at - i < 4 && (text[i] & 0xc0) == 0x80)
         i--;
-    return !surely_word(cp_at(text + i));
+    return !blocks_edge(cp_at(text + i), edge);
 }
 
 struct phrase_ctx {
     uint64_t *bits;
+    struct seen_groups *seen;       /* tls_seen, when the prefilter is grouped */
+    unsigned long call;             /* this call's number there */
     const struct pf_lit *lit;
     const unsigned char *text;
     size_t len;
 };
 
-/* A phrase of a `words` list was found ending at `to`: its condition is a
- * candidate when the phrase may stand between word edges as the PCRE2
- * pattern has it, (?<![\p{L}\p{N}])(?:PROCLITIC)?(?:PHRASE|…)(?![\p{L}\p{N}]):
- * after it no surely-word character, and before it (or before one of the
- * proclitics it follows) none either. Views without edges (squash, skel)
- * take every match. Leaves out only what PCRE2 surely would not match. */
+/* A literal was found ending at `to`: its condition is a candidate when
+ * the literal may stand at the edges its pattern gives it — for a `words`
+ * phrase (?<![\p{L}\p{N}])(?:PROCLITIC)?(?:PHRASE|…)(?![\p{L}\p{N}]), for a
+ * required literal the (?<!\p{L}) / (?!\p{L}) (or [\p{L}\p{N}]) around it:
+ * after it nothing the edge surely excludes, and before it (or before one
+ * of the proclitics it follows) nothing either. Leaves out only what PCRE2
+ * surely would not match. */
 static int on_phrase(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *arg)
 {
     (void)from, (void)flags;
@@ -792,16 +884,23 @@ static int on_phrase(unsigned id, unsigned long long from, unsigned long long to
     if (ctx->bits[p->slot / 64] & bit)
         return 0;
     size_t start = (size_t)to - p->len;
-    int ok = !p->bounded;
-    if (!ok && (to == ctx->len || !surely_word(cp_at(ctx->text + to)))) {
-        ok = edge_before(ctx->text, start);
-        for (const char *c = p->proclitics; !ok && c && *c; c += strlen(c) + 1) {
-            size_t n = strlen(c);
-            ok = n <= start && memcmp(ctx->text + start - n, c, n) == 0 && edge_before(ctx->text, start - n);
-        }
+    if (to < ctx->len && blocks_edge(cp_at(ctx->text + to), p->after))
+        return 0;
+    int ok = edge_before(ctx->text, start, p->before);
+    for (const char *c = p->proclitics; !ok && c && *c; c += strlen(c) + 1) {
+        size_t n = strlen(c);
+        ok = n <= start && memcmp(ctx->text + start - n, c, n) == 0 && edge_before(ctx->text, start - n, p->before);
     }
-    if (ok)
-        ctx->bits[p->slot / 64] |= bit;
+    if (!ok)
+        return 0;
+    if (p->need) {
+        struct seen_groups *g = &ctx->seen[p->slot];
+        if (g->call != ctx->call)
+            *g = (struct seen_groups){ ctx->call, 0 };
+        if (((g->bits |= (uint64_t)1 << p->bit) & p->need) != p->need)
+            return 0;   /* a group of its branch still missing */
+    }
+    ctx->bits[p->slot / 64] |= bit;
     return 0;
 }
 
@@ -817,7 +916,7 @@ static void scan_text(struct prefilter_run *run, int fs, int view, const char *s
     const struct pf_db *d = &pf->db[fs][view];
     const struct pf_lit *l = &pf->lit[fs][view];
     struct scan_ctx ctx = { run->cand, d->slots };
-    struct phrase_ctx pctx = { run->cand, l, (const unsigned char *)(s ? s : ""), len };
+    struct phrase_ctx pctx = { run->cand, tls_seen, run->call, l, (const unsigned char *)(s ? s : ""), len };
     run->scanned[fs] |= vbit;
     if ((!d->db && !l->db) || len > 0xffffffffu ||
         (d->db && hs_scan(d->db, s ? s : "", (unsigned)len, 0, tls_scratch, on_match, &ctx) != HS_SUCCESS) ||
@@ -899,6 +998,9 @@ void prefilter_thread_done(void)
     tls_scratch_gen = 0;
     free(tls_bits);
     tls_bits = NULL;
+    free(tls_seen);
+    tls_seen = NULL;
+    tls_nseen = 0;
     tls_nbits = 0;
     free(tls_rule_bits);
     tls_rule_bits = NULL;

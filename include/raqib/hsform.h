@@ -20,10 +20,48 @@
 #define RAQIB_HSFORM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The superset form of pattern (compiled with the PCRE2 options, which
  * must include UTF and UCP), malloc'd; NULL when the pattern needs no
  * rewrite, cannot be rewritten, or on allocation failure. */
 char *hsform_superset(const char *pattern, unsigned pcre2_options);
+
+/* Word edges a literal must stand between: none, not after (or before) a
+ * letter, not after a letter or number, as the pattern's (?<!\p{L}),
+ * (?<![\p{L}\p{N}]), their lookahead twins, or \b beside a word character
+ * have it. */
+enum { HSFORM_EDGE_NONE = 0, HSFORM_EDGE_L, HSFORM_EDGE_LN };
+
+#define HSFORM_GROUPS_MAX 8      /* groups one branch of a pattern requires */
+
+struct hsform_lit {
+    const char *s;              /* NUL-terminated, len bytes (in hsform_lits.bytes) */
+    size_t len;
+    unsigned char before, after;   /* HSFORM_EDGE_* */
+    unsigned char bit;          /* its group's bit (0 to 63) */
+    uint64_t need;              /* the bits of every group its branch requires */
+};
+
+/* Literals that find every text a pattern can match: the pattern's top-level
+ * alternatives (branches) each require a literal of each of their groups, at
+ * the edges given, so a text may match only when, for one branch, a literal
+ * of every group of it stands there (the `need` bits all seen). A Hyperscan
+ * literal database of them costs a fraction of what the pattern costs as a
+ * prefilter (docs/performance.md). */
+struct hsform_lits {
+    struct hsform_lit *v;
+    size_t n;
+    char *bytes;                /* the literals' text, owned */
+};
+
+/* The required literals of pattern (PCRE2 options as for hsform_superset;
+ * caseless and extended patterns have none), when the strongest group of
+ * each branch has min_strength or more (a group's strength: its weakest
+ * literal's characters plus one for each edge it must stand at). 0 and *out filled
+ * (free with hsform_lits_free), or -1: none found, too weak, or out of
+ * memory. */
+int hsform_factors(const char *pattern, unsigned pcre2_options, size_t min_strength, struct hsform_lits *out);
+void hsform_lits_free(struct hsform_lits *l);
 
 #endif

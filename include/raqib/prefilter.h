@@ -43,7 +43,7 @@ int prefilter_build_async(const struct rule_table *t,
 struct prefilter_counts {
     size_t exact, prefiltered, direct, databases;
     size_t rewritten;   /* of exact: their superset form (hsform.h) */
-    size_t literal;     /* `words` lists matched as literals, edges checked after */
+    size_t literal;     /* `words` lists and `match` patterns found by literals, edges checked after */
 };
 void prefilter_counts(const struct prefilter *pf, struct prefilter_counts *out);
 
@@ -56,6 +56,7 @@ struct prefilter_run {
     uint64_t *cand;          /* one bit per slot, per-thread buffer */
     uint32_t scanned[16];    /* per field slot: bit per view scanned */
     uint32_t failed[16];     /* per field slot: bit per view whose scan failed */
+    unsigned long call;      /* this call's number, for the literal groups seen */
 };
 
 void prefilter_begin(struct prefilter_run *run, const struct prefilter *pf);

@@ -4,7 +4,9 @@
  * matches (PCRE2 confirms Hyperscan's candidates, so more is only slower,
  * less would change verdicts). The form is valid PCRE2 too, so PCRE2 alone
  * checks that over many generated texts, without Hyperscan; a few exact
- * rewrites and refusals are pinned as text. */
+ * rewrites and refusals are pinned as text. hsform_factors likewise: every
+ * text PCRE2 matches must hold, for one branch, a literal of each of its
+ * groups at the edges given. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <setjmp.h>
 #include <stdarg.h>
@@ -191,12 +193,144 @@ static void test_superset(void **state)
     assert_true(hits > checked / 20);
 }
 
+/* ---- required literals ---------------------------------------------------- */
+
+/* The literals of pattern, written as "<<lit> bit/need …": < and > for an
+ * edge before and after (<< >> for letter-or-number ones). */
+static void factors_are(const char *pattern, size_t min, const char *want)
+{
+    struct hsform_lits l;
+    char got[2048] = "";
+    size_t n = 0;
+    if (hsform_factors(pattern, 0, min, &l) < 0) {
+        if (want)
+            fail_msg("%s: expected %s, got no literals", pattern, want);
+        return;
+    }
+    for (size_t i = 0; i < l.n; i++)
+        n += (size_t)snprintf(got + n, sizeof got - n, "%s%s%s%s%s %u/%llx", i ? " " : "",
+                              l.v[i].before == HSFORM_EDGE_LN ? "<<" : l.v[i].before ? "<" : "", l.v[i].s,
+                              l.v[i].after == HSFORM_EDGE_LN ? ">>" : l.v[i].after ? ">" : "", "",
+                              (unsigned)l.v[i].bit, (unsigned long long)l.v[i].need);
+    hsform_lits_free(&l);
+    if (!want)
+        fail_msg("%s: expected no literals, got %s", pattern, got);
+    assert_string_equal(got, want);
+}
+
+static void test_factors(void **state)
+{
+    (void)state;
+    factors_are("(?<!\\p{L})(?:ال)?(?:كود|كوبون)(?!\\p{L})", 4, "<الكود> 0/1 <الكوبون> 0/1 <كود> 0/1 <كوبون> 0/1");
+    /* a run broken by \s+: both sides required, in one branch */
+    factors_are("(?<!\\p{L})(?:قرض|قروض)\\s+(?:فوري|سريع)(?!\\p{L})", 4, "<قرض 0/3 <قروض 0/3 فوري> 1/3 سريع> 1/3");
+    /* top-level branches: either one's groups */
+    factors_are("\\bfoo\\s+bar\\b|casino", 3, "<<foo 0/3 bar>> 1/3 casino 2/4");
+    /* \b is an edge only beside a word character */
+    factors_are("\\b\\$\\d+", 1, "$ 0/1");
+    /* how a repeated or optional item starts and ends keeps its neighbours' edges */
+    factors_are("(?<!\\p{L})(?:كسمك|اير\\s+ب)(?!\\p{L})", 3,
+                "<كسمك 0/7 <اير 0/7 كسمك 1/7 اير 1/7 كسمك> 2/7 ب> 2/7");
+    /* common words, single letters, caseless or flagged patterns: none */
+    factors_are("(?<!\\p{L})(?:في|من)(?!\\p{L})", 4, NULL);
+    factors_are("a\\s+b", 1, NULL);
+    factors_are("(?i)casino", 1, NULL);
+    factors_are("(?i:casino)", 1, NULL);
+    factors_are("(a)\\1casino", 1, NULL);
+    factors_are("casino|x", 4, NULL);
+    struct hsform_lits l;
+    assert_int_equal(hsform_factors("casino", PCRE2_CASELESS, 1, &l), -1);
+}
+
+/* Does the code point before (after) s[at] let an edge of this kind stand
+ * there, as PCRE2 itself reads \p{L} and \p{N}? */
+static int edge_ok(const char *s, size_t n, size_t at, int after, unsigned char edge)
+{
+    if (edge == HSFORM_EDGE_NONE || (after ? at >= n : at == 0))
+        return 1;
+    size_t i = at;
+    if (!after)
+        for (i = at - 1; i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80; i--)
+            ;
+    size_t e = i + 1;
+    while (e < n && ((unsigned char)s[e] & 0xc0) == 0x80)
+        e++;
+    char one[8] = { 0 };
+    memcpy(one, s + i, e - i < 7 ? e - i : 7);
+    return !matches(edge == HSFORM_EDGE_L ? "^\\p{L}" : "^[\\p{L}\\p{N}]", 0, one, strlen(one));
+}
+
+/* Would the literal database let text through: for one branch, every
+ * group's bit seen at a place its edges allow? */
+static int literals_pass(const struct hsform_lits *l, const char *s, size_t n)
+{
+    uint64_t seen = 0;
+    for (size_t i = 0; i < l->n; i++)
+        for (const char *p = s; l->v[i].len && (p = memmem(p, n - (size_t)(p - s), l->v[i].s, l->v[i].len));
+             p++) {
+            size_t at = (size_t)(p - s);
+            if (edge_ok(s, n, at, 0, l->v[i].before) && edge_ok(s, n, at + l->v[i].len, 1, l->v[i].after)) {
+                seen |= (uint64_t)1 << l->v[i].bit;
+                break;
+            }
+        }
+    for (size_t i = 0; i < l->n; i++)
+        if ((seen & l->v[i].need) == l->v[i].need)
+            return 1;
+    return 0;
+}
+
+static void test_factors_superset(void **state)
+{
+    (void)state;
+    static const char *const pats[] = {
+        "(?<!\\p{L})(?:ال)?(?:قرض|loan)(?!\\p{L})",
+        "(?<!\\p{L})(?:قرض|loans?)\\s+(?:foo|bar)(?!\\p{L})",
+        "\\b(?:casino|loan)s?\\b",
+        "(?<!\\p{L})(?:foo|bar\\s*xyz|casino)(?!\\p{L})|\\bloans\\b",
+        "(?:foo|bar)+casino",
+        "(?<![\\p{L}\\p{N}])(?:a b|loan)(?![\\p{L}\\p{N}])",
+        "x(?:y|\\bab\\b)casino",
+        "foo\\b.\\bbar",
+        "(?<!\\p{L})قرض\\s+(?:\\S+\\s+){0,2}foo(?!\\p{L})",
+        "\\bfoo\\b|\\bbar",
+        "(?:\\bfoo)?bar\\b",
+        "(?<!\\d)\\d+\\s*casino",
+        "(?<!\\p{L})(?:ab|ac)(?:\\s+ab)?(?!\\p{L})xyz",
+    };
+    static const char *const bits[] = {
+        "foo", "bar", "casino", "loan", "loans", "قرض", "القرض", "ينقرض", "a b", "ab", "ac", "xyz", "x", "y",
+        " ", " ", "  ", "\n", "7", "$", "é", "ـ", "_", "-", "١٢", "،", "s", "foo bar", "قرض ", "ّ",
+    };
+    size_t checked = 0, hits = 0;
+    for (size_t k = 0; k < sizeof pats / sizeof pats[0]; k++) {
+        struct hsform_lits l;
+        if (hsform_factors(pats[k], 0, 1, &l) < 0)
+            fail_msg("%s: no literals", pats[k]);
+        for (int t = 0; t < 3000; t++) {
+            char text[256];
+            size_t n = 0, count = 1 + next() % 8;
+            for (size_t i = 0; i < count; i++)
+                n += (size_t)snprintf(text + n, sizeof text - n, "%s", bits[next() % (sizeof bits / sizeof bits[0])]);
+            int a = matches(pats[k], 0, text, n);
+            if (a && !literals_pass(&l, text, n))
+                fail_msg("%s matches \"%s\" but its literals do not let it through", pats[k], text);
+            hits += a;
+            checked++;
+        }
+        hsform_lits_free(&l);
+    }
+    assert_true(hits > checked / 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forms),
         cmocka_unit_test(test_sets_are_sure),
         cmocka_unit_test(test_superset),
+        cmocka_unit_test(test_factors),
+        cmocka_unit_test(test_factors_superset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
