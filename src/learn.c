@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -928,18 +929,18 @@ static void add_listed_clues(struct doc *d)
     }
 }
 
-/* Keep the listed tokens the clue index holds, in order, moved to the
- * front of key with their probabilities in f; the index slots are fetched
- * PREFETCH tokens ahead (see add_listed_clues). Returns how many. */
-static size_t indexed_hits(const struct learn_model *m, uint64_t *key, size_t n, double *f)
+/* The tokens of list[0..n) the clue index holds, in order, into key with
+ * their probabilities in f; the index slots are fetched PREFETCH tokens
+ * ahead (see add_listed_clues). Returns how many. */
+static size_t indexed_hits(const struct learn_model *m, const uint64_t *list, size_t n, uint64_t *key, double *f)
 {
     size_t hits = 0;
     for (size_t i = 0; i < n; i++) {
         if (i + PREFETCH < n)
-            __builtin_prefetch(&m->clue[clue_start(key[i + PREFETCH], m->clue_cap)]);
-        const struct clue_slot *c = clue_find(m, key[i]);
+            __builtin_prefetch(&m->clue[clue_start(list[i + PREFETCH], m->clue_cap)]);
+        const struct clue_slot *c = clue_find(m, list[i]);
         if (c->key) {
-            key[hits] = key[i];
+            key[hits] = list[i];
             f[hits++] = c->f;
         }
     }
@@ -1006,46 +1007,109 @@ static void clues_of(struct doc *d, const uint64_t *keys, size_t n)
     }
 }
 
+/* ---- per-thread scratch ------------------------------------------------- */
+
+/* One region per thread, kept between comments, for learn_text_list's table
+ * of words met and then score_listed's arrays: a calloc of the table per
+ * listing and two mallocs and a calloc per model per comment (and their
+ * frees) were a visible share of a request. The two share the region as
+ * they shared malloc's recently freed memory, so the arrays a score writes
+ * are the bytes the listing just had in cache. Released by the
+ * thread-specific-data destructor when the thread ends (the main thread's
+ * stays reachable until exit); a region grown past SCRATCH_KEEP for a long
+ * comment is given back after the call. */
+#define SCRATCH_KEEP (256 * 1024)
+struct scratch {
+    void *buf;
+    size_t room;                /* bytes */
+};
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok;
+
+static void scratch_destroy(void *p)
+{
+    struct scratch *s = p;
+    free(s->buf);
+    free(s);
+}
+
+static void scratch_key_create(void)
+{
+    scratch_key_ok = pthread_key_create(&scratch_key, scratch_destroy) == 0;
+}
+
+/* The calling thread's region with room for bytes (contents not kept
+ * from the last use); NULL when out of memory. */
+static void *scratch_take(size_t bytes)
+{
+    pthread_once(&scratch_once, scratch_key_create);
+    if (!scratch_key_ok)
+        return NULL;
+    struct scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        if (!(s = calloc(1, sizeof *s)))
+            return NULL;
+        if (pthread_setspecific(scratch_key, s) != 0) {
+            free(s);
+            return NULL;
+        }
+    }
+    if (s->room < bytes) {
+        size_t r = 4096;
+        while (r < bytes)
+            r *= 2;
+        free(s->buf);
+        s->room = (s->buf = malloc(r)) ? r : 0;
+    }
+    return s->buf;
+}
+
+/* Give back a region a long comment grew past SCRATCH_KEEP. */
+static void scratch_trim(void)
+{
+    struct scratch *s = scratch_key_ok ? pthread_getspecific(scratch_key) : NULL;
+    if (s && s->room > SCRATCH_KEEP) {
+        free(s->buf);
+        s->buf = NULL;
+        s->room = 0;
+    }
+}
+
 /* The score of m (plus site's counts when not NULL) from list[0..n): every
  * token of the text in order, repeats and all but a repeated word's
  * n-grams. The clues are those of the distinct tokens in the order they
  * first occur, as score_from_counts finds them, hence its score to the last
  * bit. With a clue index and no site the tokens the index lacks are dropped
- * before the repeats are, so the set holds the clues alone. -1 when out of
- * memory. */
+ * before the repeats are, so the set holds the clues alone. The arrays are
+ * the thread's scratch. -1 when out of memory. */
 static int score_listed(const struct learn_model *m, const struct learn_model *site, const uint64_t *list,
                         size_t n, double *p)
 {
     int ngrams = (m->kinds & LEARN_TOKENS_CHARS) != 0;
     size_t room = n ? n : 1, cap = 64;
-    uint64_t *keys = malloc(room * sizeof *keys), *set = NULL;
-    double *f = malloc(room * sizeof *f);
-    int rc = -1;
-    if (!keys || !f)
-        goto out;
-    if (!site && m->clue) {
-        memcpy(keys, list, n * sizeof *keys);
-        size_t hits = indexed_hits(m, keys, n, f);
-        while (cap < 2 * hits)
+    while (cap < 2 * n)
+        cap *= 2;
+    /* keys, f, then the set (cap slots at most) */
+    uint64_t *keys = scratch_take(room * (sizeof *keys + sizeof(double)) + cap * sizeof(uint64_t)), *set;
+    if (!keys)
+        return -1;
+    double *f = (double *)(keys + room);
+    set = (uint64_t *)(f + room);
+    if (!site && m->clue) {     /* the set holds the hits alone */
+        size_t hits = indexed_hits(m, list, n, keys, f);
+        for (cap = 64; cap < 2 * hits;)
             cap *= 2;
-        if (!(set = calloc(cap, sizeof *set)))
-            goto out;
+        memset(set, 0, cap * sizeof *set);
         *p = combine(f, first_occurrences(keys, f, hits, set, cap), ngrams);
     } else {
-        while (cap < 2 * n)
-            cap *= 2;
-        if (!(set = calloc(cap, sizeof *set)))
-            goto out;
+        memset(set, 0, cap * sizeof *set);
         struct doc d = { .model = m, .site = site, .clues = f };
         clues_of(&d, keys, first_keys(list, n, keys, set, cap));
         *p = combine(f, d.nclues, ngrams);
     }
-    rc = 0;
-out:
-    free(set);
-    free(f);
-    free(keys);
-    return rc;
+    scratch_trim();
+    return 0;
 }
 
 /* The general path: every token of the text looked up in m's counts (plus
@@ -1082,17 +1146,20 @@ int learn_text_list(struct learn_text *t, const char *norm, size_t len, unsigned
     l.words_cap = chars ? doc_limit(len, LEARN_TOKENS_WORDS) : 0;
     int rc = -1;
     if (!(l.list = malloc(l.cap * sizeof *l.list)) ||
-        (chars && (!(l.seen = calloc(l.seen_cap, sizeof *l.seen)) ||
+        (chars && (!(l.seen = scratch_take(l.seen_cap * sizeof *l.seen)) ||
                    !(l.words = malloc(l.words_cap * sizeof *l.words))))) {
         free(l.list);
         free(l.words);
         l.list = l.words = NULL;
         goto out;
     }
+    if (chars)
+        memset(l.seen, 0, l.seen_cap * sizeof *l.seen);
     tokenize(norm, len, kinds, &l);
     rc = 0;
 out:
-    free(l.seen);
+    if (chars)
+        scratch_trim();
     t->all = l.list;
     t->nall = l.n;
     t->all_full = !l.list || l.full;
