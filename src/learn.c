@@ -71,9 +71,13 @@ static uint64_t mix(uint64_t x)
     return x ? x : 1;           /* 0 marks an empty slot */
 }
 
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_STEP(h, byte) (((h) ^ (unsigned char)(byte)) * 0x100000001b3ULL)
+#define STEM_SALT  0x7374656d73746d31ULL   /* a stem's hash differs from the same word's */
+
 static uint64_t hash_bytes(const char *s, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = FNV_OFFSET;
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)s[i];
         h *= 0x100000001b3ULL;
@@ -121,49 +125,105 @@ static uint64_t word_hash(const char *s, size_t n, size_t chars, int all_digits)
 struct affix { const char *s; size_t len; };
 #define AFFIX(text) { text, sizeof text - 1 }
 
-/* 1 when s[0..n) starts (at_end 0) or ends (at_end 1) with a. Affixes
- * are a few bytes: a loop beats a call to memcmp. */
-static int has_affix(const char *s, size_t n, const struct affix *a, int at_end)
-{
-    if (n <= a->len)
-        return 0;
-    const char *p = s + (at_end ? n - a->len : 0);
-    for (size_t k = 0; k < a->len; k++)
-        if (p[k] != a->s[k])
-            return 0;
-    return 1;
-}
-
 /* Arabic words carry clitics: و/ف "and", ال "the", ب/ل/ك before it, and
  * pronoun or plural endings after. The light stem (longest listed prefix
  * and suffix cut, at least three letters left) lets الكلاب, وكلب and كلبهم
- * share evidence. Returns 0 when the word has no such affix. */
-static uint64_t stem_hash(const char *s, size_t n)
+ * share evidence. Tried in this order; the first that fits is cut. */
+static const struct affix prefixes[] = {
+    AFFIX("وال"), AFFIX("بال"), AFFIX("كال"), AFFIX("فال"), AFFIX("لل"), AFFIX("ال"), AFFIX("و"), AFFIX("ف"),
+};
+static const struct affix suffixes[] = {
+    AFFIX("هما"), AFFIX("كما"), AFFIX("هم"), AFFIX("هن"), AFFIX("كم"), AFFIX("كن"), AFFIX("نا"), AFFIX("ها"),
+    AFFIX("ين"), AFFIX("ون"), AFFIX("ات"), AFFIX("ان"), AFFIX("يه"), AFFIX("ه"), AFFIX("ك"), AFFIX("ي"),
+};
+#define NPREFIXES (sizeof prefixes / sizeof prefixes[0])
+#define NSUFFIXES (sizeof suffixes / sizeof suffixes[0])
+#define STEM_MIN  (3 * 2)       /* three Arabic letters, two bytes each */
+
+/* An affix as the 8 bytes at a word's start (prefix) or end (suffix) hold
+ * it: one load, a mask and a compare instead of a loop per affix (the
+ * affix tests were a quarter of the tokenizer). Built from the bytes
+ * themselves, so the byte order does not matter. */
+struct affix_bits {
+    uint64_t val, mask;
+    size_t len;
+};
+static struct affix_bits prefix_bits[NPREFIXES], suffix_bits[NSUFFIXES];
+static pthread_once_t affix_once = PTHREAD_ONCE_INIT;
+
+static uint64_t load8(const void *p)
 {
-    static const struct affix prefixes[] = {
-        AFFIX("وال"), AFFIX("بال"), AFFIX("كال"), AFFIX("فال"), AFFIX("لل"), AFFIX("ال"), AFFIX("و"), AFFIX("ف"),
-    };
-    static const struct affix suffixes[] = {
-        AFFIX("هما"), AFFIX("كما"), AFFIX("هم"), AFFIX("هن"), AFFIX("كم"), AFFIX("كن"), AFFIX("نا"), AFFIX("ها"),
-        AFFIX("ين"), AFFIX("ون"), AFFIX("ات"), AFFIX("ان"), AFFIX("يه"), AFFIX("ه"), AFFIX("ك"), AFFIX("ي"),
-    };
-    const size_t min = 3 * 2;   /* three Arabic letters, two bytes each */
-    size_t a = 0, b = n;
-    if ((unsigned char)s[0] < 0x80 || n < min + 2)
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* a's bytes at the start (at_end 0) or the end of 8. */
+static struct affix_bits affix_bits_of(const struct affix *a, int at_end)
+{
+    unsigned char v[8] = { 0 }, m[8] = { 0 };
+    size_t at = at_end ? 8 - a->len : 0;
+    memcpy(v + at, a->s, a->len);
+    memset(m + at, 0xff, a->len);
+    return (struct affix_bits){ load8(v), load8(m), a->len };
+}
+
+static void affix_bits_build(void)
+{
+    for (size_t i = 0; i < NPREFIXES; i++)
+        prefix_bits[i] = affix_bits_of(&prefixes[i], 0);
+    for (size_t i = 0; i < NSUFFIXES; i++)
+        suffix_bits[i] = affix_bits_of(&suffixes[i], 1);
+}
+
+/* Where the light stem of s[0..n) starts (*a) and ends (*b): the first
+ * listed prefix, then suffix, that leaves three letters. 0 when the word
+ * has no such affix (or is not Arabic). */
+static int stem_cut(const char *s, size_t n, size_t *a, size_t *b)
+{
+    *a = 0, *b = n;
+    if ((unsigned char)s[0] < 0x80 || n < STEM_MIN + 2)
         return 0;
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-        if (has_affix(s, n, &prefixes[i], 0) && n - prefixes[i].len >= min) {
-            a = prefixes[i].len;
+    pthread_once(&affix_once, affix_bits_build);
+    uint64_t head = load8(s), tail = load8(s + n - 8);  /* n >= 8 */
+    for (size_t i = 0; i < NPREFIXES; i++)
+        if ((head & prefix_bits[i].mask) == prefix_bits[i].val && n - prefix_bits[i].len >= STEM_MIN) {
+            *a = prefix_bits[i].len;
             break;
         }
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
-        if (has_affix(s + a, n - a, &suffixes[i], 1) && n - a - suffixes[i].len >= min) {
-            b = n - suffixes[i].len;
+    /* a suffix within s[a..n) leaving three letters: its bytes are the tail's */
+    for (size_t i = 0; i < NSUFFIXES; i++)
+        if (n - *a >= STEM_MIN + suffix_bits[i].len && (tail & suffix_bits[i].mask) == suffix_bits[i].val) {
+            *b = n - suffix_bits[i].len;
             break;
         }
-    if (a == 0 && b == n)
-        return 0;
-    return mix(hash_bytes(s + a, b - a) ^ 0x7374656d73746d31ULL);
+    return *a != 0 || *b != n;
+}
+
+/* The hash of one word, and in *stem its light stem's (0: none). Long
+ * digit runs stand for their length only, so every 10-digit phone number
+ * is the same token, and have no stem. When the stem is the word's
+ * beginning (no prefix cut) its FNV chain is the word's, taken on the
+ * way. */
+static uint64_t word_and_stem(const char *s, size_t n, size_t chars, int all_digits, uint64_t *stem)
+{
+    size_t a, b, i = 0;
+    uint64_t h = FNV_OFFSET;
+    *stem = 0;
+    if (all_digits)
+        return word_hash(s, n, chars, all_digits);
+    if (stem_cut(s, n, &a, &b)) {
+        if (a == 0) {
+            for (; i < b; i++)
+                h = FNV_STEP(h, s[i]);
+            *stem = mix(mix(h) ^ STEM_SALT);
+        } else {
+            *stem = mix(hash_bytes(s + a, b - a) ^ STEM_SALT);
+        }
+    }
+    for (; i < n; i++)
+        h = FNV_STEP(h, s[i]);
+    return mix(h);
 }
 
 /* The code point at s[0..n): 1- and 2-byte sequences (ASCII, Arabic) here,
@@ -191,8 +251,6 @@ static utf8proc_int32_t next_cp(const char *s, size_t n, utf8proc_ssize_t *step)
 #define NGRAM_MIN   3         /* character n-grams of --char-ngrams models */
 #define NGRAM_MAX   5
 #define NGRAM_WORD  40        /* n-grams come from a word's first 40 characters */
-
-#define FNV_STEP(h, byte) (((h) ^ (unsigned char)(byte)) * 0x100000001b3ULL)
 
 /* Where the tokens go: to fn, or, when list is set, appended to it (the
  * scorer's list, filled without a call per token) until cap, when full
@@ -309,7 +367,7 @@ static int word_ngrams(const char *w, size_t n, struct sink *k)
         return 0;
     size_t starts = padded - NGRAM_MIN + 1;
     for (size_t p = 0; p < starts; p++)
-        h[p] = FNV_STEP(0xcbf29ce484222325ULL, 0x1f);
+        h[p] = FNV_STEP(FNV_OFFSET, 0x1f);
     for (size_t j = 0; j < NGRAM_MAX; j++)
         for (size_t p = 0; p < starts && p + j < padded; p++) {
             for (size_t b = at[p + j]; b < at[p + j + 1]; b++)
@@ -329,8 +387,7 @@ static int word_ngrams(const char *w, size_t n, struct sink *k)
 static int word_tokens(const char *w, size_t n, size_t chars, int all_digits, unsigned kinds, uint64_t *prev,
                        struct sink *k)
 {
-    uint64_t h = word_hash(w, n, chars, all_digits);
-    uint64_t stem = all_digits ? 0 : stem_hash(w, n);
+    uint64_t stem, h = word_and_stem(w, n, chars, all_digits, &stem);
     if (emit_word(k, h) || (stem && emit_word(k, stem)) || (*prev && emit_word(k, hash_pair(*prev, h))))
         return 1;
     *prev = h;

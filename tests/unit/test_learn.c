@@ -238,6 +238,26 @@ static void test_char_ngrams(void **state)
     learn_model_free(chars);
 }
 
+/* The word, light-stem and pair hashes the shipped models were counted
+ * with, pinned: a prefix cut (والكلاب, بالسحر), a suffix alone (كلبهم: the
+ * stem's hash taken on the way through the word's), both (وكتبها), and a
+ * word without a stem. */
+static void test_word_hashes_pinned(void **state)
+{
+    (void)state;
+    static const uint64_t want[] = {
+        0x786a2ec8e219e4faULL, 0x63c1f5d7ec5aa11eULL, 0xddbab6e2c24e0f44ULL, 0x10a672aa5056d925ULL,
+        0x3b39a17e8d51b555ULL, 0xba2fc9c313842b58ULL, 0xb9b0fea0936d42e4ULL, 0xb75e3cfbb7d2727dULL,
+        0x98b6db9d8a94ad3dULL, 0x46f9f24aa30770a0ULL, 0xaffd6ceb10ddceccULL, 0x21b6a99143eed064ULL,
+        0x093b379bb49850f9ULL,
+    };
+    struct collected c = tokens_of("والكلاب كلبهم بالسحر وكتبها ab7");
+    assert_int_equal(c.n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < c.n; i++)
+        if (c.h[i] != want[i])
+            fail_msg("token %zu: %#llx, pinned %#llx", i, (unsigned long long)c.h[i], (unsigned long long)want[i]);
+}
+
 /* The n-gram hashes the shipped abuse.model was counted with, pinned: a
  * faster tokenizer must make these very tokens, in this order. */
 static void test_ngram_hashes_pinned(void **state)
@@ -566,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_score),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_char_ngrams),
+        cmocka_unit_test(test_word_hashes_pinned),
         cmocka_unit_test(test_ngram_hashes_pinned),
         cmocka_unit_test(test_loaded_scores_same),
         cmocka_unit_test(test_listed_scores_same),
