@@ -389,22 +389,54 @@ static int word_tokens(const char *w, size_t n, size_t chars, int all_digits, un
     return (kinds & LEARN_TOKENS_CHARS) && !all_digits && !seen_before(k, w, n, h) && word_ngrams(w, n, k);
 }
 
-/* learn_tokens_of into a sink. */
+/* is_word_char of every code point of one or two UTF-8 bytes (U+0000 to
+ * U+07FF: ASCII, Latin, Greek, Cyrillic, Hebrew, Arabic), one bit each,
+ * so the tokenizer's loop reads a bit instead of range tests and the
+ * Unicode tables. Built once from is_word_char itself. */
+static unsigned char short_word_bits[0x800 / 8];
+static pthread_once_t short_word_once = PTHREAD_ONCE_INIT;
+
+static void short_word_build(void)
+{
+    for (utf8proc_int32_t cp = 0; cp < 0x800; cp++)
+        if (is_word_char(cp))
+            short_word_bits[cp >> 3] |= (unsigned char)(1u << (cp & 7));
+}
+
+static int short_word(unsigned cp)
+{
+    return short_word_bits[cp >> 3] >> (cp & 7) & 1;
+}
+
+/* learn_tokens_of into a sink. Reads each code point as next_cp does,
+ * with its one- and two-byte cases (nearly every byte of a comment) here. */
 static void tokenize(const char *norm, size_t len, unsigned kinds, struct sink *k)
 {
     size_t i = 0, start = 0, chars = 0;
     int all_digits = 1;
     uint64_t prev = 0;
+    pthread_once(&short_word_once, short_word_build);
     while (i <= len) {
-        utf8proc_int32_t cp = -1;
         utf8proc_ssize_t step = 1;
-        if (i < len)
-            cp = next_cp(norm + i, len - i, &step);
-        if (i < len && cp >= 0 && is_word_char(cp)) {
+        int word = 0, digit = 0;
+        if (i < len) {
+            unsigned char b = (unsigned char)norm[i], c;
+            if (b < 0x80) {
+                word = short_word(b);
+                digit = b >= '0' && b <= '9';
+            } else if (b >= 0xc2 && b < 0xe0 && i + 1 < len && ((c = (unsigned char)norm[i + 1]) & 0xc0) == 0x80) {
+                word = short_word(((b & 0x1fu) << 6) | (c & 0x3fu));
+                step = 2;
+            } else {
+                utf8proc_int32_t cp = next_cp(norm + i, len - i, &step);
+                word = cp >= 0 && is_word_char(cp);
+            }
+        }
+        if (word) {
             if (!chars)
                 start = i, all_digits = 1;
             chars++;
-            all_digits &= cp >= '0' && cp <= '9';
+            all_digits &= digit;
         } else if (chars) {
             /* one letter alone says nothing */
             if (chars >= 2 && word_tokens(norm + start, i - start, chars, all_digits, kinds, &prev, k))
