@@ -49,6 +49,7 @@ struct learn_model {
     size_t cap, n;              /* cap a power of two */
     struct clue_slot *clue;     /* NULL: score from the counts */
     size_t clue_cap;            /* a power of two */
+    unsigned clue_shift;        /* 64 - log2(clue_cap): see clue_start */
     unsigned long docs[2];      /* [0] negative, [1] positive comments */
     unsigned kinds;             /* LEARN_TOKENS_* */
     char feed_site[65];         /* "": not trained from a decisions feed */
@@ -684,22 +685,28 @@ static int is_clue(double f)
     return fabs(f - 0.5) >= MIN_STRENGTH;
 }
 
-/* Where key's search starts in a clue index of cap slots (a power of two,
- * 64 or more): the top bits of key times the golden ratio, not the key's
+/* Where key's search starts in m's clue index (clue_cap slots, a power of
+ * two, 64 or more; the shift kept with it): the top bits of key times the golden ratio, not the key's
  * low bits, because indexes are filled by walking a count table in slot
  * order, that is in the order of the keys' low bits, and probing by those
  * into a smaller index piles every key onto the slots already taken (a
  * joint index of a site holding 300,000 tokens took seconds instead of tens
  * of milliseconds). The product also spreads keys whose low bits say little. */
-static inline size_t clue_start(uint64_t key, size_t cap)
+static inline size_t clue_start(const struct learn_model *m, uint64_t key)
 {
-    return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> (64 - __builtin_ctzll((unsigned long long)cap)));
+    return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> m->clue_shift);
 }
 
+/* Give m's clue index cap slots (a power of two, 64 or more). */
+static void set_clue_cap(struct learn_model *m, size_t cap)
+{
+    m->clue_cap = cap;
+    m->clue_shift = 64u - (unsigned)__builtin_ctzll((unsigned long long)cap);
+}
 static struct clue_slot *clue_find(const struct learn_model *m, uint64_t key)
 {
     size_t mask = m->clue_cap - 1;
-    for (size_t i = clue_start(key, m->clue_cap);; i = (i + 1) & mask)
+    for (size_t i = clue_start(m, key);; i = (i + 1) & mask)
         if (m->clue[i].key == key || m->clue[i].key == 0)
             return &m->clue[i];
 }
@@ -722,7 +729,7 @@ static void build_clue_index(struct learn_model *m)
         cap *= 2;
     if (!(m->clue = calloc(cap, sizeof *m->clue)))
         return;
-    m->clue_cap = cap;
+    set_clue_cap(m, cap);
     for (size_t i = 0; i < m->cap; i++) {
         double f = m->t[i].key ? token_prob(m, &m->t[i]) : 0.5;
         if (is_clue(f))
@@ -797,8 +804,10 @@ struct learn_model *learn_model_joint_index(const struct learn_model *m, const s
     j->docs[1] = m->docs[1] + site->docs[1];
     j->serial = atomic_fetch_add(&serials, 1);
     each_joint_clue(m, site, count_joint, j);
-    for (j->clue_cap = 64; j->clue_cap < 2 * j->n;)
-        j->clue_cap *= 2;
+    size_t cap = 64;
+    while (cap < 2 * j->n)
+        cap *= 2;
+    set_clue_cap(j, cap);
     if (!(j->clue = calloc(j->clue_cap, sizeof *j->clue))) {
         free(j);
         return NULL;
@@ -1003,7 +1012,7 @@ static void add_listed_clues(struct doc *d)
                 __builtin_prefetch(&d->model->t[ahead & mask]);
                 __builtin_prefetch(&d->site->t[ahead & (d->site->cap - 1)]);
             } else if (d->model->clue) {
-                __builtin_prefetch(&d->model->clue[clue_start(ahead, d->model->clue_cap)]);
+                __builtin_prefetch(&d->model->clue[clue_start(d->model, ahead)]);
             } else {
                 __builtin_prefetch(&d->model->t[ahead & mask]);
             }
@@ -1021,7 +1030,7 @@ static size_t indexed_hits(const struct learn_model *m, const uint64_t *list, si
     size_t hits = 0;
     for (size_t i = 0; i < n; i++) {
         if (i + PREFETCH < n)
-            __builtin_prefetch(&m->clue[clue_start(list[i + PREFETCH], m->clue_cap)]);
+            __builtin_prefetch(&m->clue[clue_start(m, list[i + PREFETCH])]);
         const struct clue_slot *c = clue_find(m, list[i]);
         if (c->key) {
             key[hits] = list[i];
@@ -1082,7 +1091,7 @@ static void clues_of(struct doc *d, const uint64_t *keys, size_t n)
                 __builtin_prefetch(&m->t[ahead & (m->cap - 1)]);
                 __builtin_prefetch(&d->site->t[ahead & (d->site->cap - 1)]);
             } else if (m->clue) {
-                __builtin_prefetch(&m->clue[clue_start(ahead, m->clue_cap)]);
+                __builtin_prefetch(&m->clue[clue_start(m, ahead)]);
             } else {
                 __builtin_prefetch(&m->t[ahead & (m->cap - 1)]);
             }
