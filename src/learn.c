@@ -149,8 +149,7 @@ struct affix_bits {
     uint64_t val, mask;
     size_t len;
 };
-static struct affix_bits prefix_bits[NPREFIXES], suffix_bits[NSUFFIXES];
-static pthread_once_t affix_once = PTHREAD_ONCE_INIT;
+static struct affix_bits prefix_bits[NPREFIXES], suffix_bits[NSUFFIXES];   /* tokenizer_tables */
 
 static uint64_t load8(const void *p)
 {
@@ -185,7 +184,6 @@ static int stem_cut(const char *s, size_t n, size_t *a, size_t *b)
     *a = 0, *b = n;
     if ((unsigned char)s[0] < 0x80 || n < STEM_MIN + 2)
         return 0;
-    pthread_once(&affix_once, affix_bits_build);
     uint64_t head = load8(s), tail = load8(s + n - 8);  /* n >= 8 */
     for (size_t i = 0; i < NPREFIXES; i++)
         if ((head & prefix_bits[i].mask) == prefix_bits[i].val && n - prefix_bits[i].len >= STEM_MIN) {
@@ -395,13 +393,15 @@ static int word_tokens(const char *w, size_t n, size_t chars, int all_digits, un
  * so the tokenizer's loop reads a bit instead of range tests and the
  * Unicode tables. Built once from is_word_char itself. */
 static unsigned char short_word_bits[0x800 / 8];
-static pthread_once_t short_word_once = PTHREAD_ONCE_INIT;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
-static void short_word_build(void)
+/* The tokenizer's tables: the word bits, the affixes' (stem_cut). */
+static void tokenizer_tables(void)
 {
     for (utf8proc_int32_t cp = 0; cp < 0x800; cp++)
         if (is_word_char(cp))
             short_word_bits[cp >> 3] |= (unsigned char)(1u << (cp & 7));
+    affix_bits_build();
 }
 
 static int short_word(unsigned cp)
@@ -416,7 +416,7 @@ static void tokenize(const char *norm, size_t len, unsigned kinds, struct sink *
     size_t i = 0, start = 0, chars = 0;
     int all_digits = 1;
     uint64_t prev = 0;
-    pthread_once(&short_word_once, short_word_build);
+    pthread_once(&tables_once, tokenizer_tables);
     while (i <= len) {
         utf8proc_ssize_t step = 1;
         int word = 0, digit = 0;
