@@ -150,6 +150,11 @@ struct affix_bits {
     size_t len;
 };
 static struct affix_bits prefix_bits[NPREFIXES], suffix_bits[NSUFFIXES];   /* tokenizer_tables */
+/* Which affixes (bit i: the i-th) begin (prefixes) or end (suffixes) with
+ * each letter of U+0600..U+067F: a word is tested against those of its
+ * first and last letter alone, in list order, so the first that fits is
+ * the same one. */
+static uint16_t prefixes_by_letter[0x80], suffixes_by_letter[0x80];
 
 static uint64_t load8(const void *p)
 {
@@ -168,12 +173,25 @@ static struct affix_bits affix_bits_of(const struct affix *a, int at_end)
     return (struct affix_bits){ load8(v), load8(m), a->len };
 }
 
+/* The letter of U+0600..U+067F the two bytes at p are, as 0..0x7f, or -1. */
+static int arabic_letter(const char *p)
+{
+    unsigned char b0 = (unsigned char)p[0], b1 = (unsigned char)p[1];
+    if ((b0 != 0xd8 && b0 != 0xd9) || (b1 & 0xc0) != 0x80)
+        return -1;
+    return (int)((((b0 & 0x1fu) << 6) | (b1 & 0x3fu)) - 0x600);
+}
+
 static void affix_bits_build(void)
 {
-    for (size_t i = 0; i < NPREFIXES; i++)
+    for (size_t i = 0; i < NPREFIXES; i++) {
         prefix_bits[i] = affix_bits_of(&prefixes[i], 0);
-    for (size_t i = 0; i < NSUFFIXES; i++)
+        prefixes_by_letter[arabic_letter(prefixes[i].s)] |= (uint16_t)(1u << i);
+    }
+    for (size_t i = 0; i < NSUFFIXES; i++) {
         suffix_bits[i] = affix_bits_of(&suffixes[i], 1);
+        suffixes_by_letter[arabic_letter(suffixes[i].s + suffixes[i].len - 2)] |= (uint16_t)(1u << i);
+    }
 }
 
 /* Where the light stem of s[0..n) starts (*a) and ends (*b): the first
@@ -185,17 +203,22 @@ static int stem_cut(const char *s, size_t n, size_t *a, size_t *b)
     if ((unsigned char)s[0] < 0x80 || n < STEM_MIN + 2)
         return 0;
     uint64_t head = load8(s), tail = load8(s + n - 8);  /* n >= 8 */
-    for (size_t i = 0; i < NPREFIXES; i++)
+    int first = arabic_letter(s), last = arabic_letter(s + n - 2);
+    for (unsigned m = first < 0 ? 0 : prefixes_by_letter[first]; m; m &= m - 1) {
+        size_t i = (size_t)__builtin_ctz(m);
         if ((head & prefix_bits[i].mask) == prefix_bits[i].val && n - prefix_bits[i].len >= STEM_MIN) {
             *a = prefix_bits[i].len;
             break;
         }
+    }
     /* a suffix within s[a..n) leaving three letters: its bytes are the tail's */
-    for (size_t i = 0; i < NSUFFIXES; i++)
+    for (unsigned m = last < 0 ? 0 : suffixes_by_letter[last]; m; m &= m - 1) {
+        size_t i = (size_t)__builtin_ctz(m);
         if (n - *a >= STEM_MIN + suffix_bits[i].len && (tail & suffix_bits[i].mask) == suffix_bits[i].val) {
             *b = n - suffix_bits[i].len;
             break;
         }
+    }
     return *a != 0 || *b != n;
 }
 
