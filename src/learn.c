@@ -196,7 +196,7 @@ static void affix_bits_build(void)
 
 /* Where the light stem of s[0..n) starts (*a) and ends (*b): the first
  * listed prefix, then suffix, that leaves three letters. 0 when the word
- * has no such affix (or is not Arabic). */
+ * has no such affix (or is not Arabic). Only after tokenizer_tables. */
 static int stem_cut(const char *s, size_t n, size_t *a, size_t *b)
 {
     *a = 0, *b = n;
@@ -709,12 +709,13 @@ static int is_clue(double f)
 }
 
 /* Where key's search starts in m's clue index (clue_cap slots, a power of
- * two, 64 or more; the shift kept with it): the top bits of key times the golden ratio, not the key's
- * low bits, because indexes are filled by walking a count table in slot
- * order, that is in the order of the keys' low bits, and probing by those
- * into a smaller index piles every key onto the slots already taken (a
- * joint index of a site holding 300,000 tokens took seconds instead of tens
- * of milliseconds). The product also spreads keys whose low bits say little. */
+ * two, 64 or more; the shift kept with it): the top bits of key times the
+ * golden ratio, not the key's low bits, because indexes are filled by
+ * walking a count table in slot order, that is in the order of the keys'
+ * low bits, and probing by those into a smaller index piles every key onto
+ * the slots already taken (a joint index of a site holding 300,000 tokens
+ * took seconds instead of tens of milliseconds). The product also spreads
+ * keys whose low bits say little. */
 static inline size_t clue_start(const struct learn_model *m, uint64_t key)
 {
     return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> m->clue_shift);

@@ -442,7 +442,8 @@ static void test_threads_score_same(void **state)
     struct learn_model *chars = ngram_trained(text, sizeof text, 20), *words = trained();
     made_up(text, sizeof text, 'p', 0, 200, 7);
     made_up(longer, sizeof longer, 'n', 0, 4000, 3);
-    struct scorer mine = { .models = { words, chars }, .texts = { text, longer, "cheap pills now pa007 na010" } }, them[3];
+    struct scorer them[3], mine = { .models = { words, chars },
+                                    .texts = { text, longer, "cheap pills now pa007 na010" } };
     score_all(&mine);
     pthread_t th[3];
     for (int i = 0; i < 3; i++) {
