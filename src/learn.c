@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ struct learn_model {
     size_t cap, n;              /* cap a power of two */
     struct clue_slot *clue;     /* NULL: score from the counts */
     size_t clue_cap;            /* a power of two */
+    unsigned clue_shift;        /* 64 - log2(clue_cap): see clue_start */
     unsigned long docs[2];      /* [0] negative, [1] positive comments */
     unsigned kinds;             /* LEARN_TOKENS_* */
     char feed_site[65];         /* "": not trained from a decisions feed */
@@ -70,9 +72,13 @@ static uint64_t mix(uint64_t x)
     return x ? x : 1;           /* 0 marks an empty slot */
 }
 
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_STEP(h, byte) (((h) ^ (unsigned char)(byte)) * 0x100000001b3ULL)
+#define STEM_SALT  0x7374656d73746d31ULL   /* a stem's hash differs from the same word's */
+
 static uint64_t hash_bytes(const char *s, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = FNV_OFFSET;
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)s[i];
         h *= 0x100000001b3ULL;
@@ -120,49 +126,126 @@ static uint64_t word_hash(const char *s, size_t n, size_t chars, int all_digits)
 struct affix { const char *s; size_t len; };
 #define AFFIX(text) { text, sizeof text - 1 }
 
-/* 1 when s[0..n) starts (at_end 0) or ends (at_end 1) with a. Affixes
- * are a few bytes: a loop beats a call to memcmp. */
-static int has_affix(const char *s, size_t n, const struct affix *a, int at_end)
-{
-    if (n <= a->len)
-        return 0;
-    const char *p = s + (at_end ? n - a->len : 0);
-    for (size_t k = 0; k < a->len; k++)
-        if (p[k] != a->s[k])
-            return 0;
-    return 1;
-}
-
 /* Arabic words carry clitics: و/ف "and", ال "the", ب/ل/ك before it, and
  * pronoun or plural endings after. The light stem (longest listed prefix
  * and suffix cut, at least three letters left) lets الكلاب, وكلب and كلبهم
- * share evidence. Returns 0 when the word has no such affix. */
-static uint64_t stem_hash(const char *s, size_t n)
+ * share evidence. Tried in this order; the first that fits is cut. */
+static const struct affix prefixes[] = {
+    AFFIX("وال"), AFFIX("بال"), AFFIX("كال"), AFFIX("فال"), AFFIX("لل"), AFFIX("ال"), AFFIX("و"), AFFIX("ف"),
+};
+static const struct affix suffixes[] = {
+    AFFIX("هما"), AFFIX("كما"), AFFIX("هم"), AFFIX("هن"), AFFIX("كم"), AFFIX("كن"), AFFIX("نا"), AFFIX("ها"),
+    AFFIX("ين"), AFFIX("ون"), AFFIX("ات"), AFFIX("ان"), AFFIX("يه"), AFFIX("ه"), AFFIX("ك"), AFFIX("ي"),
+};
+#define NPREFIXES (sizeof prefixes / sizeof prefixes[0])
+#define NSUFFIXES (sizeof suffixes / sizeof suffixes[0])
+#define STEM_MIN  (3 * 2)       /* three Arabic letters, two bytes each */
+
+/* An affix as the 8 bytes at a word's start (prefix) or end (suffix) hold
+ * it: one load, a mask and a compare instead of a loop per affix (the
+ * affix tests were a quarter of the tokenizer). Built from the bytes
+ * themselves, so the byte order does not matter. */
+struct affix_bits {
+    uint64_t val, mask;
+    size_t len;
+};
+static struct affix_bits prefix_bits[NPREFIXES], suffix_bits[NSUFFIXES];   /* tokenizer_tables */
+/* Which affixes (bit i: the i-th) begin (prefixes) or end (suffixes) with
+ * each letter of U+0600..U+067F: a word is tested against those of its
+ * first and last letter alone, in list order, so the first that fits is
+ * the same one. */
+static uint16_t prefixes_by_letter[0x80], suffixes_by_letter[0x80];
+
+static uint64_t load8(const void *p)
 {
-    static const struct affix prefixes[] = {
-        AFFIX("وال"), AFFIX("بال"), AFFIX("كال"), AFFIX("فال"), AFFIX("لل"), AFFIX("ال"), AFFIX("و"), AFFIX("ف"),
-    };
-    static const struct affix suffixes[] = {
-        AFFIX("هما"), AFFIX("كما"), AFFIX("هم"), AFFIX("هن"), AFFIX("كم"), AFFIX("كن"), AFFIX("نا"), AFFIX("ها"),
-        AFFIX("ين"), AFFIX("ون"), AFFIX("ات"), AFFIX("ان"), AFFIX("يه"), AFFIX("ه"), AFFIX("ك"), AFFIX("ي"),
-    };
-    const size_t min = 3 * 2;   /* three Arabic letters, two bytes each */
-    size_t a = 0, b = n;
-    if ((unsigned char)s[0] < 0x80 || n < min + 2)
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* a's bytes at the start (at_end 0) or the end of 8. */
+static struct affix_bits affix_bits_of(const struct affix *a, int at_end)
+{
+    unsigned char v[8] = { 0 }, m[8] = { 0 };
+    size_t at = at_end ? 8 - a->len : 0;
+    memcpy(v + at, a->s, a->len);
+    memset(m + at, 0xff, a->len);
+    return (struct affix_bits){ load8(v), load8(m), a->len };
+}
+
+/* The letter of U+0600..U+067F the two bytes at p are, as 0..0x7f, or -1. */
+static int arabic_letter(const char *p)
+{
+    unsigned char b0 = (unsigned char)p[0], b1 = (unsigned char)p[1];
+    if ((b0 != 0xd8 && b0 != 0xd9) || (b1 & 0xc0) != 0x80)
+        return -1;
+    return (int)((((b0 & 0x1fu) << 6) | (b1 & 0x3fu)) - 0x600);
+}
+
+static void affix_bits_build(void)
+{
+    for (size_t i = 0; i < NPREFIXES; i++) {
+        prefix_bits[i] = affix_bits_of(&prefixes[i], 0);
+        prefixes_by_letter[arabic_letter(prefixes[i].s)] |= (uint16_t)(1u << i);
+    }
+    for (size_t i = 0; i < NSUFFIXES; i++) {
+        suffix_bits[i] = affix_bits_of(&suffixes[i], 1);
+        suffixes_by_letter[arabic_letter(suffixes[i].s + suffixes[i].len - 2)] |= (uint16_t)(1u << i);
+    }
+}
+
+/* Where the light stem of s[0..n) starts (*a) and ends (*b): the first
+ * listed prefix, then suffix, that leaves three letters. 0 when the word
+ * has no such affix (or is not Arabic). Only after tokenizer_tables. */
+static int stem_cut(const char *s, size_t n, size_t *a, size_t *b)
+{
+    *a = 0, *b = n;
+    if ((unsigned char)s[0] < 0x80 || n < STEM_MIN + 2)
         return 0;
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-        if (has_affix(s, n, &prefixes[i], 0) && n - prefixes[i].len >= min) {
-            a = prefixes[i].len;
+    uint64_t head = load8(s), tail = load8(s + n - 8);  /* n >= 8 */
+    int first = arabic_letter(s), last = arabic_letter(s + n - 2);
+    for (unsigned m = first < 0 ? 0 : prefixes_by_letter[first]; m; m &= m - 1) {
+        size_t i = (size_t)__builtin_ctz(m);
+        if ((head & prefix_bits[i].mask) == prefix_bits[i].val && n - prefix_bits[i].len >= STEM_MIN) {
+            *a = prefix_bits[i].len;
             break;
         }
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
-        if (has_affix(s + a, n - a, &suffixes[i], 1) && n - a - suffixes[i].len >= min) {
-            b = n - suffixes[i].len;
+    }
+    /* a suffix within s[a..n) leaving three letters: its bytes are the tail's */
+    for (unsigned m = last < 0 ? 0 : suffixes_by_letter[last]; m; m &= m - 1) {
+        size_t i = (size_t)__builtin_ctz(m);
+        if (n - *a >= STEM_MIN + suffix_bits[i].len && (tail & suffix_bits[i].mask) == suffix_bits[i].val) {
+            *b = n - suffix_bits[i].len;
             break;
         }
-    if (a == 0 && b == n)
-        return 0;
-    return mix(hash_bytes(s + a, b - a) ^ 0x7374656d73746d31ULL);
+    }
+    return *a != 0 || *b != n;
+}
+
+/* The hash of one word, and in *stem its light stem's (0: none). Long
+ * digit runs stand for their length only, so every 10-digit phone number
+ * is the same token, and have no stem. When the stem is the word's
+ * beginning (no prefix cut) its FNV chain is the word's, taken on the
+ * way. */
+static uint64_t word_and_stem(const char *s, size_t n, size_t chars, int all_digits, uint64_t *stem)
+{
+    size_t a, b, i = 0;
+    uint64_t h = FNV_OFFSET;
+    *stem = 0;
+    if (all_digits)
+        return word_hash(s, n, chars, all_digits);
+    if (stem_cut(s, n, &a, &b)) {
+        if (a == 0) {
+            for (; i < b; i++)
+                h = FNV_STEP(h, s[i]);
+            *stem = mix(mix(h) ^ STEM_SALT);
+        } else {
+            *stem = mix(hash_bytes(s + a, b - a) ^ STEM_SALT);
+        }
+    }
+    for (; i < n; i++)
+        h = FNV_STEP(h, s[i]);
+    return mix(h);
 }
 
 /* The code point at s[0..n): 1- and 2-byte sequences (ASCII, Arabic) here,
@@ -190,8 +273,6 @@ static utf8proc_int32_t next_cp(const char *s, size_t n, utf8proc_ssize_t *step)
 #define NGRAM_MIN   3         /* character n-grams of --char-ngrams models */
 #define NGRAM_MAX   5
 #define NGRAM_WORD  40        /* n-grams come from a word's first 40 characters */
-
-#define FNV_STEP(h, byte) (((h) ^ (unsigned char)(byte)) * 0x100000001b3ULL)
 
 /* Where the tokens go: to fn, or, when list is set, appended to it (the
  * scorer's list, filled without a call per token) until cap, when full
@@ -294,32 +375,27 @@ static size_t pad_word(const char *w, size_t n, unsigned char *buf, size_t *at)
  * covers. Each n-gram is hashed as a leading 0x1f (no word holds control
  * characters, so n-grams and words never share a hash), 0x01 for the
  * start mark, the bytes, 0x02 for the end mark; the n-grams starting at one
- * position share their prefix's hash. The hashes of all start positions
- * advance a character at a time side by side (FNV is one long chain per
- * n-gram: one after the other, each would wait on the last), then go out
- * by start position and size. Returns emit's non-zero. */
+ * position share their prefix's hash: one chain per start position, going
+ * out by start position and size. (Advancing all starts' chains side by
+ * side, a character at a time, cost more in loop bookkeeping than the
+ * chains' overlap saved.) Returns emit's non-zero. */
 static int word_ngrams(const char *w, size_t n, struct sink *k)
 {
     unsigned char buf[NGRAM_WORD * 4 + 2];
     size_t at[NGRAM_WORD + 3];
-    uint64_t h[NGRAM_WORD + 2], out[NGRAM_WORD + 2][NGRAM_MAX - NGRAM_MIN + 1];
     size_t padded = pad_word(w, n, buf, at);
     if (padded < NGRAM_MIN)
         return 0;
-    size_t starts = padded - NGRAM_MIN + 1;
-    for (size_t p = 0; p < starts; p++)
-        h[p] = FNV_STEP(0xcbf29ce484222325ULL, 0x1f);
-    for (size_t j = 0; j < NGRAM_MAX; j++)
-        for (size_t p = 0; p < starts && p + j < padded; p++) {
-            for (size_t b = at[p + j]; b < at[p + j + 1]; b++)
-                h[p] = FNV_STEP(h[p], buf[b]);
-            if (j + 1 >= NGRAM_MIN)
-                out[p][j + 1 - NGRAM_MIN] = mix(h[p]);
-        }
-    for (size_t p = 0; p < starts; p++)
-        for (size_t j = NGRAM_MIN; j <= NGRAM_MAX && p + j <= padded; j++)
-            if (emit(k, out[p][j - NGRAM_MIN]))
+    for (size_t p = 0; p + NGRAM_MIN <= padded; p++) {
+        uint64_t h = FNV_STEP(FNV_OFFSET, 0x1f);
+        const unsigned char *b = buf + at[p];
+        for (size_t j = NGRAM_MIN - 1; j < NGRAM_MAX && p + j < padded; j++) {
+            for (const unsigned char *e = buf + at[p + j + 1]; b < e; b++)
+                h = FNV_STEP(h, *b);
+            if (emit(k, mix(h)))
                 return 1;
+        }
+    }
     return 0;
 }
 
@@ -328,30 +404,63 @@ static int word_ngrams(const char *w, size_t n, struct sink *k)
 static int word_tokens(const char *w, size_t n, size_t chars, int all_digits, unsigned kinds, uint64_t *prev,
                        struct sink *k)
 {
-    uint64_t h = word_hash(w, n, chars, all_digits);
-    uint64_t stem = all_digits ? 0 : stem_hash(w, n);
+    uint64_t stem, h = word_and_stem(w, n, chars, all_digits, &stem);
     if (emit_word(k, h) || (stem && emit_word(k, stem)) || (*prev && emit_word(k, hash_pair(*prev, h))))
         return 1;
     *prev = h;
     return (kinds & LEARN_TOKENS_CHARS) && !all_digits && !seen_before(k, w, n, h) && word_ngrams(w, n, k);
 }
 
-/* learn_tokens_of into a sink. */
+/* is_word_char of every code point of one or two UTF-8 bytes (U+0000 to
+ * U+07FF: ASCII, Latin, Greek, Cyrillic, Hebrew, Arabic), one bit each,
+ * so the tokenizer's loop reads a bit instead of range tests and the
+ * Unicode tables. Built once from is_word_char itself. */
+static unsigned char short_word_bits[0x800 / 8];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+/* The tokenizer's tables: the word bits, the affixes' (stem_cut). */
+static void tokenizer_tables(void)
+{
+    for (utf8proc_int32_t cp = 0; cp < 0x800; cp++)
+        if (is_word_char(cp))
+            short_word_bits[cp >> 3] |= (unsigned char)(1u << (cp & 7));
+    affix_bits_build();
+}
+
+static int short_word(unsigned cp)
+{
+    return short_word_bits[cp >> 3] >> (cp & 7) & 1;
+}
+
+/* learn_tokens_of into a sink. Reads each code point as next_cp does,
+ * with its one- and two-byte cases (nearly every byte of a comment) here. */
 static void tokenize(const char *norm, size_t len, unsigned kinds, struct sink *k)
 {
     size_t i = 0, start = 0, chars = 0;
     int all_digits = 1;
     uint64_t prev = 0;
+    pthread_once(&tables_once, tokenizer_tables);
     while (i <= len) {
-        utf8proc_int32_t cp = -1;
         utf8proc_ssize_t step = 1;
-        if (i < len)
-            cp = next_cp(norm + i, len - i, &step);
-        if (i < len && cp >= 0 && is_word_char(cp)) {
+        int word = 0, digit = 0;
+        if (i < len) {
+            unsigned char b = (unsigned char)norm[i], c;
+            if (b < 0x80) {
+                word = short_word(b);
+                digit = b >= '0' && b <= '9';
+            } else if (b >= 0xc2 && b < 0xe0 && i + 1 < len && ((c = (unsigned char)norm[i + 1]) & 0xc0) == 0x80) {
+                word = short_word(((b & 0x1fu) << 6) | (c & 0x3fu));
+                step = 2;
+            } else {
+                utf8proc_int32_t cp = next_cp(norm + i, len - i, &step);
+                word = cp >= 0 && is_word_char(cp);
+            }
+        }
+        if (word) {
             if (!chars)
                 start = i, all_digits = 1;
             chars++;
-            all_digits &= cp >= '0' && cp <= '9';
+            all_digits &= digit;
         } else if (chars) {
             /* one letter alone says nothing */
             if (chars >= 2 && word_tokens(norm + start, i - start, chars, all_digits, kinds, &prev, k))
@@ -599,22 +708,29 @@ static int is_clue(double f)
     return fabs(f - 0.5) >= MIN_STRENGTH;
 }
 
-/* Where key's search starts in a clue index of cap slots (a power of two,
- * 64 or more): the top bits of key times the golden ratio, not the key's
- * low bits, because indexes are filled by walking a count table in slot
- * order, that is in the order of the keys' low bits, and probing by those
- * into a smaller index piles every key onto the slots already taken (a
- * joint index of a site holding 300,000 tokens took seconds instead of tens
- * of milliseconds). The product also spreads keys whose low bits say little. */
-static inline size_t clue_start(uint64_t key, size_t cap)
+/* Where key's search starts in m's clue index (clue_cap slots, a power of
+ * two, 64 or more; the shift kept with it): the top bits of key times the
+ * golden ratio, not the key's low bits, because indexes are filled by
+ * walking a count table in slot order, that is in the order of the keys'
+ * low bits, and probing by those into a smaller index piles every key onto
+ * the slots already taken (a joint index of a site holding 300,000 tokens
+ * took seconds instead of tens of milliseconds). The product also spreads
+ * keys whose low bits say little. */
+static inline size_t clue_start(const struct learn_model *m, uint64_t key)
 {
-    return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> (64 - __builtin_ctzll((unsigned long long)cap)));
+    return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> m->clue_shift);
 }
 
+/* Give m's clue index cap slots (a power of two, 64 or more). */
+static void set_clue_cap(struct learn_model *m, size_t cap)
+{
+    m->clue_cap = cap;
+    m->clue_shift = 64u - (unsigned)__builtin_ctzll((unsigned long long)cap);
+}
 static struct clue_slot *clue_find(const struct learn_model *m, uint64_t key)
 {
     size_t mask = m->clue_cap - 1;
-    for (size_t i = clue_start(key, m->clue_cap);; i = (i + 1) & mask)
+    for (size_t i = clue_start(m, key);; i = (i + 1) & mask)
         if (m->clue[i].key == key || m->clue[i].key == 0)
             return &m->clue[i];
 }
@@ -637,7 +753,7 @@ static void build_clue_index(struct learn_model *m)
         cap *= 2;
     if (!(m->clue = calloc(cap, sizeof *m->clue)))
         return;
-    m->clue_cap = cap;
+    set_clue_cap(m, cap);
     for (size_t i = 0; i < m->cap; i++) {
         double f = m->t[i].key ? token_prob(m, &m->t[i]) : 0.5;
         if (is_clue(f))
@@ -712,8 +828,10 @@ struct learn_model *learn_model_joint_index(const struct learn_model *m, const s
     j->docs[1] = m->docs[1] + site->docs[1];
     j->serial = atomic_fetch_add(&serials, 1);
     each_joint_clue(m, site, count_joint, j);
-    for (j->clue_cap = 64; j->clue_cap < 2 * j->n;)
-        j->clue_cap *= 2;
+    size_t cap = 64;
+    while (cap < 2 * j->n)
+        cap *= 2;
+    set_clue_cap(j, cap);
     if (!(j->clue = calloc(j->clue_cap, sizeof *j->clue))) {
         free(j);
         return NULL;
@@ -918,7 +1036,7 @@ static void add_listed_clues(struct doc *d)
                 __builtin_prefetch(&d->model->t[ahead & mask]);
                 __builtin_prefetch(&d->site->t[ahead & (d->site->cap - 1)]);
             } else if (d->model->clue) {
-                __builtin_prefetch(&d->model->clue[clue_start(ahead, d->model->clue_cap)]);
+                __builtin_prefetch(&d->model->clue[clue_start(d->model, ahead)]);
             } else {
                 __builtin_prefetch(&d->model->t[ahead & mask]);
             }
@@ -928,18 +1046,18 @@ static void add_listed_clues(struct doc *d)
     }
 }
 
-/* Keep the listed tokens the clue index holds, in order, moved to the
- * front of key with their probabilities in f; the index slots are fetched
- * PREFETCH tokens ahead (see add_listed_clues). Returns how many. */
-static size_t indexed_hits(const struct learn_model *m, uint64_t *key, size_t n, double *f)
+/* The tokens of list[0..n) the clue index holds, in order, into key with
+ * their probabilities in f; the index slots are fetched PREFETCH tokens
+ * ahead (see add_listed_clues). Returns how many. */
+static size_t indexed_hits(const struct learn_model *m, const uint64_t *list, size_t n, uint64_t *key, double *f)
 {
     size_t hits = 0;
     for (size_t i = 0; i < n; i++) {
         if (i + PREFETCH < n)
-            __builtin_prefetch(&m->clue[clue_start(key[i + PREFETCH], m->clue_cap)]);
-        const struct clue_slot *c = clue_find(m, key[i]);
+            __builtin_prefetch(&m->clue[clue_start(m, list[i + PREFETCH])]);
+        const struct clue_slot *c = clue_find(m, list[i]);
         if (c->key) {
-            key[hits] = key[i];
+            key[hits] = list[i];
             f[hits++] = c->f;
         }
     }
@@ -997,7 +1115,7 @@ static void clues_of(struct doc *d, const uint64_t *keys, size_t n)
                 __builtin_prefetch(&m->t[ahead & (m->cap - 1)]);
                 __builtin_prefetch(&d->site->t[ahead & (d->site->cap - 1)]);
             } else if (m->clue) {
-                __builtin_prefetch(&m->clue[clue_start(ahead, m->clue_cap)]);
+                __builtin_prefetch(&m->clue[clue_start(m, ahead)]);
             } else {
                 __builtin_prefetch(&m->t[ahead & (m->cap - 1)]);
             }
@@ -1006,46 +1124,109 @@ static void clues_of(struct doc *d, const uint64_t *keys, size_t n)
     }
 }
 
+/* ---- per-thread scratch ------------------------------------------------- */
+
+/* One region per thread, kept between comments, for learn_text_list's table
+ * of words met and then score_listed's arrays: a calloc of the table per
+ * listing and two mallocs and a calloc per model per comment (and their
+ * frees) were a visible share of a request. The two share the region as
+ * they shared malloc's recently freed memory, so the arrays a score writes
+ * are the bytes the listing just had in cache. Released by the
+ * thread-specific-data destructor when the thread ends (the main thread's
+ * stays reachable until exit); a region grown past SCRATCH_KEEP for a long
+ * comment is given back after the call. */
+#define SCRATCH_KEEP (256 * 1024)
+struct scratch {
+    void *buf;
+    size_t room;                /* bytes */
+};
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok;
+
+static void scratch_destroy(void *p)
+{
+    struct scratch *s = p;
+    free(s->buf);
+    free(s);
+}
+
+static void scratch_key_create(void)
+{
+    scratch_key_ok = pthread_key_create(&scratch_key, scratch_destroy) == 0;
+}
+
+/* The calling thread's region with room for bytes (contents not kept
+ * from the last use); NULL when out of memory. */
+static void *scratch_take(size_t bytes)
+{
+    pthread_once(&scratch_once, scratch_key_create);
+    if (!scratch_key_ok)
+        return NULL;
+    struct scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        if (!(s = calloc(1, sizeof *s)))
+            return NULL;
+        if (pthread_setspecific(scratch_key, s) != 0) {
+            free(s);
+            return NULL;
+        }
+    }
+    if (s->room < bytes) {
+        size_t r = 4096;
+        while (r < bytes)
+            r *= 2;
+        free(s->buf);
+        s->room = (s->buf = malloc(r)) ? r : 0;
+    }
+    return s->buf;
+}
+
+/* Give back a region a long comment grew past SCRATCH_KEEP. */
+static void scratch_trim(void)
+{
+    struct scratch *s = scratch_key_ok ? pthread_getspecific(scratch_key) : NULL;
+    if (s && s->room > SCRATCH_KEEP) {
+        free(s->buf);
+        s->buf = NULL;
+        s->room = 0;
+    }
+}
+
 /* The score of m (plus site's counts when not NULL) from list[0..n): every
  * token of the text in order, repeats and all but a repeated word's
  * n-grams. The clues are those of the distinct tokens in the order they
  * first occur, as score_from_counts finds them, hence its score to the last
  * bit. With a clue index and no site the tokens the index lacks are dropped
- * before the repeats are, so the set holds the clues alone. -1 when out of
- * memory. */
+ * before the repeats are, so the set holds the clues alone. The arrays are
+ * the thread's scratch. -1 when out of memory. */
 static int score_listed(const struct learn_model *m, const struct learn_model *site, const uint64_t *list,
                         size_t n, double *p)
 {
     int ngrams = (m->kinds & LEARN_TOKENS_CHARS) != 0;
     size_t room = n ? n : 1, cap = 64;
-    uint64_t *keys = malloc(room * sizeof *keys), *set = NULL;
-    double *f = malloc(room * sizeof *f);
-    int rc = -1;
-    if (!keys || !f)
-        goto out;
-    if (!site && m->clue) {
-        memcpy(keys, list, n * sizeof *keys);
-        size_t hits = indexed_hits(m, keys, n, f);
-        while (cap < 2 * hits)
+    while (cap < 2 * n)
+        cap *= 2;
+    /* keys, f, then the set (cap slots at most) */
+    uint64_t *keys = scratch_take(room * (sizeof *keys + sizeof(double)) + cap * sizeof(uint64_t)), *set;
+    if (!keys)
+        return -1;
+    double *f = (double *)(keys + room);
+    set = (uint64_t *)(f + room);
+    if (!site && m->clue) {     /* the set holds the hits alone */
+        size_t hits = indexed_hits(m, list, n, keys, f);
+        for (cap = 64; cap < 2 * hits;)
             cap *= 2;
-        if (!(set = calloc(cap, sizeof *set)))
-            goto out;
+        memset(set, 0, cap * sizeof *set);
         *p = combine(f, first_occurrences(keys, f, hits, set, cap), ngrams);
     } else {
-        while (cap < 2 * n)
-            cap *= 2;
-        if (!(set = calloc(cap, sizeof *set)))
-            goto out;
+        memset(set, 0, cap * sizeof *set);
         struct doc d = { .model = m, .site = site, .clues = f };
         clues_of(&d, keys, first_keys(list, n, keys, set, cap));
         *p = combine(f, d.nclues, ngrams);
     }
-    rc = 0;
-out:
-    free(set);
-    free(f);
-    free(keys);
-    return rc;
+    scratch_trim();
+    return 0;
 }
 
 /* The general path: every token of the text looked up in m's counts (plus
@@ -1082,17 +1263,20 @@ int learn_text_list(struct learn_text *t, const char *norm, size_t len, unsigned
     l.words_cap = chars ? doc_limit(len, LEARN_TOKENS_WORDS) : 0;
     int rc = -1;
     if (!(l.list = malloc(l.cap * sizeof *l.list)) ||
-        (chars && (!(l.seen = calloc(l.seen_cap, sizeof *l.seen)) ||
+        (chars && (!(l.seen = scratch_take(l.seen_cap * sizeof *l.seen)) ||
                    !(l.words = malloc(l.words_cap * sizeof *l.words))))) {
         free(l.list);
         free(l.words);
         l.list = l.words = NULL;
         goto out;
     }
+    if (chars)
+        memset(l.seen, 0, l.seen_cap * sizeof *l.seen);
     tokenize(norm, len, kinds, &l);
     rc = 0;
 out:
-    free(l.seen);
+    if (chars)
+        scratch_trim();
     t->all = l.list;
     t->nall = l.n;
     t->all_full = !l.list || l.full;

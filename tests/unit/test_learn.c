@@ -7,6 +7,7 @@
  * its line. Character n-grams: what they add, that they reach unseen forms
  * of a word, and that the "tokens" header keeps old files scoring as before.
  * Engine: a `learned` rule hits by the model's score. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -237,6 +238,26 @@ static void test_char_ngrams(void **state)
     learn_model_free(chars);
 }
 
+/* The word, light-stem and pair hashes the shipped models were counted
+ * with, pinned: a prefix cut (والكلاب, بالسحر), a suffix alone (كلبهم: the
+ * stem's hash taken on the way through the word's), both (وكتبها), and a
+ * word without a stem. */
+static void test_word_hashes_pinned(void **state)
+{
+    (void)state;
+    static const uint64_t want[] = {
+        0x786a2ec8e219e4faULL, 0x63c1f5d7ec5aa11eULL, 0xddbab6e2c24e0f44ULL, 0x10a672aa5056d925ULL,
+        0x3b39a17e8d51b555ULL, 0xba2fc9c313842b58ULL, 0xb9b0fea0936d42e4ULL, 0xb75e3cfbb7d2727dULL,
+        0x98b6db9d8a94ad3dULL, 0x46f9f24aa30770a0ULL, 0xaffd6ceb10ddceccULL, 0x21b6a99143eed064ULL,
+        0x093b379bb49850f9ULL,
+    };
+    struct collected c = tokens_of("والكلاب كلبهم بالسحر وكتبها ab7");
+    assert_int_equal(c.n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < c.n; i++)
+        if (c.h[i] != want[i])
+            fail_msg("token %zu: %#llx, pinned %#llx", i, (unsigned long long)c.h[i], (unsigned long long)want[i]);
+}
+
 /* The n-gram hashes the shipped abuse.model was counted with, pinned: a
  * faster tokenizer must make these very tokens, in this order. */
 static void test_ngram_hashes_pinned(void **state)
@@ -393,6 +414,56 @@ static void test_listed_scores_same(void **state)
     learn_model_free(words);
 }
 
+/* Threads scoring at once, as raqibd's workers do: each keeps its own
+ * scratch (learn.c) between comments, and must score as the main thread
+ * does, a long comment (its scratch grown, then given back) between short
+ * ones; the scratch is freed when the thread ends (LSan checks it under
+ * SAN=1). */
+struct scorer {
+    const struct learn_model *models[2];
+    const char *texts[3];
+    double got[2][3];
+};
+
+static void *score_all(void *arg)
+{
+    struct scorer *w = arg;
+    for (int round = 0; round < 3; round++)
+        for (int k = 0; k < 2; k++)
+            for (int i = 0; i < 3; i++)
+                w->got[k][i] = learn_model_score(w->models[k], w->texts[i], strlen(w->texts[i]));
+    return NULL;
+}
+
+static void test_threads_score_same(void **state)
+{
+    (void)state;
+    static char text[4096], longer[60000];
+    struct learn_model *chars = ngram_trained(text, sizeof text, 20), *words = trained();
+    made_up(text, sizeof text, 'p', 0, 200, 7);
+    made_up(longer, sizeof longer, 'n', 0, 4000, 3);
+    struct scorer them[3], mine = { .models = { words, chars },
+                                    .texts = { text, longer, "cheap pills now pa007 na010" } };
+    score_all(&mine);
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        them[i] = mine;
+        memset(them[i].got, 0, sizeof them[i].got);
+        assert_int_equal(pthread_create(&th[i], NULL, score_all, &them[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        for (int k = 0; k < 2; k++)
+            for (int j = 0; j < 3; j++)
+                if (memcmp(&them[i].got[k][j], &mine.got[k][j], sizeof(double)) != 0)
+                    fail_msg("thread %d model %d text %d: %.17g, main thread %.17g", i, k, j, them[i].got[k][j],
+                             mine.got[k][j]);
+    }
+    assert_true(mine.got[1][0] != 0.5 && mine.got[1][1] != 0.5);
+    learn_model_free(words);
+    learn_model_free(chars);
+}
+
 /* Read a whole small file into buf. */
 static void slurp(const char *path, char *buf, size_t cap)
 {
@@ -516,9 +587,11 @@ int main(void)
         cmocka_unit_test(test_score),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_char_ngrams),
+        cmocka_unit_test(test_word_hashes_pinned),
         cmocka_unit_test(test_ngram_hashes_pinned),
         cmocka_unit_test(test_loaded_scores_same),
         cmocka_unit_test(test_listed_scores_same),
+        cmocka_unit_test(test_threads_score_same),
         cmocka_unit_test(test_tokens_header),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_learned_rule),
