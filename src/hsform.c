@@ -5,8 +5,9 @@
  * hsform.h. The one rule that keeps the result a superset: an assertion
  * becomes a consumed character only at the very start (or end) of the
  * match, where the character it looks at lies outside the match, and then
- * at most one per branch end; every other assertion is dropped. Pure
- * module. */
+ * at most one per branch end; every other assertion is dropped. The same
+ * tree gives hsform_factors the literals every match contains (the last
+ * part of this file). Pure module. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "raqib/hsform.h"
 
@@ -807,9 +808,12 @@ char *hsform_superset(const char *pattern, unsigned options)
  * node's "exact" set lists every string it can match when that language is
  * finite and small (edge assertions kept as mark bytes, other assertions as
  * the empty string); a sequence multiplies its items' exact sets into runs,
- * broken by any item that has none (a class, a repeat); every run, and what
- * every repeated item requires, is required of the sequence. An alternation
- * requires the union of what its branches most strongly require. */
+ * broken by any item that has none (a class, a repeat), where the run so far
+ * followed by how that item starts is required and the next run begins with
+ * how it ends; what a repeated item requires is required too. An inner
+ * alternation requires the union of what its branches most strongly require;
+ * the pattern's top-level branches are kept apart (a text must hold every
+ * group of one of them). */
 
 #define MARK_BEFORE_L  0x01     /* (?<!\p{L}) here */
 #define MARK_BEFORE_LN 0x02     /* (?<![\p{L}\p{N}]) here */
@@ -918,7 +922,7 @@ static int is_mark(unsigned char b)
 static const char *const common_words[] = {
     "في", "من", "علي", "الي", "عن", "مع", "ان", "ما", "لا", "لم", "لن", "هذا", "هذه", "ذلك", "تلك", "كل",
     "هو", "هي", "هم", "انا", "انت", "نحن", "كان", "قد", "او", "ثم", "بعد", "قبل", "عند", "حتي", "اذا", "لو",
-    "بين", "كما", "الله", "يا", "ولا", "كان", "الذي", "التي", "فيه", "منه", "عليه", "به", "له", "لك", "الا",
+    "بين", "كما", "الله", "يا", "ولا", "الذي", "التي", "فيه", "منه", "عليه", "به", "له", "لك", "الا",
     "the", "to", "of", "in", "on", "at", "for", "is", "are", "was", "be", "this", "that", "it", "and", "or",
     "but", "with", "you", "my", "me", "we", "our", "your", "they", "not", "no", "so", "if", "as", "by", "from",
     "have", "has", "do", "can", "will", "all", "just", "what", "there", "here",

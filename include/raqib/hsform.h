@@ -15,7 +15,9 @@
  *   - atomic groups and possessive quantifiers become plain ones, captures
  *     become (?:…), \K and comments go.
  * Anything it does not understand (backreferences, conditionals, \Q, the x
- * flag, …) leaves the pattern as it was. Pure module, no Hyperscan needed. */
+ * flag, …) leaves the pattern as it was. hsform_factors gives instead the
+ * literals every match contains, for a literal database. Pure module, no
+ * Hyperscan needed. */
 #ifndef RAQIB_HSFORM_H
 #define RAQIB_HSFORM_H
 
