@@ -870,6 +870,20 @@ static void arena_free(struct arena *a)
     }
 }
 
+/* Empty the arena for the next pattern, keeping its newest chunk. */
+static void arena_reset(struct arena *a)
+{
+    if (a->head) {
+        struct chunk *keep = a->head;
+        a->head = keep->next;
+        arena_free(a);
+        keep->next = NULL;
+        keep->used = 0;
+        a->head = keep;
+    }
+    a->oom = 0;
+}
+
 static struct set set_of(struct arena *a, const char *s, size_t n)
 {
     struct set r = { arena_alloc(a, sizeof *r.v), 1 };
@@ -1320,29 +1334,65 @@ static size_t branch_facts(struct arena *a, const struct parser *P, int root, in
     return weakest;
 }
 
-int hsform_factors(const char *pattern, unsigned options, size_t min_strength, struct hsform_lits *out)
+/* What hsform_factors works in, kept from one pattern to the next: a rule
+ * set's build calls it for thousands of patterns, and allocating and freeing
+ * this much each time let the heap shrink and grow again between Hyperscan's
+ * own large compiles, a page fault for every page each time (three times the
+ * load time of 10,000 generated rules on this VM). */
+struct hsform_scratch {
+    struct arena a;
+    struct node *pool;
+    size_t pool_cap;
+    struct branches br;
+};
+
+struct hsform_scratch *hsform_scratch_new(void)
+{
+    return calloc(1, sizeof(struct hsform_scratch));
+}
+
+void hsform_scratch_free(struct hsform_scratch *s)
+{
+    if (!s)
+        return;
+    arena_free(&s->a);
+    free(s->pool);
+    free(s);
+}
+
+static int factors_in(struct hsform_scratch *S, const char *pattern, unsigned options, size_t min_strength,
+                      struct hsform_lits *out)
+{
+    size_t len = strlen(pattern);
+    struct parser P = { .p = pattern, .end = pattern + len, .cap = 3 * len + 8 };
+    if (S->pool_cap < P.cap) {
+        struct node *pool = realloc(S->pool, P.cap * sizeof *pool);
+        if (!pool)
+            return -1;
+        S->pool = pool;
+        S->pool_cap = P.cap;
+    }
+    P.pool = S->pool;
+    arena_reset(&S->a);
+    int bad = 0, root = parse_alt(&P);
+    (void)options;
+    if (root < 0 || P.bad || P.p != P.end)
+        return -1;
+    size_t strength = branch_facts(&S->a, &P, root, &bad, &S->br);
+    if (bad || S->a.oom || strength < min_strength || strength == 0)
+        return -1;
+    return put_factors(out, &S->br);
+}
+
+int hsform_factors(const char *pattern, unsigned options, size_t min_strength, struct hsform_scratch *scratch,
+                   struct hsform_lits *out)
 {
     memset(out, 0, sizeof *out);
     if (options & (PCRE2_EXTENDED | PCRE2_CASELESS))
         return -1;
-    size_t len = strlen(pattern);
-    struct parser P = { .p = pattern, .end = pattern + len, .cap = 3 * len + 8 };
-    struct arena a = { 0 };
-    struct branches *br = malloc(sizeof *br);
-    int bad = 0, rc = -1;
-    if (!br || !(P.pool = malloc(P.cap * sizeof *P.pool))) {
-        free(br);
-        return -1;
-    }
-    int root = parse_alt(&P);
-    if (root >= 0 && !P.bad && P.p == P.end) {
-        size_t strength = branch_facts(&a, &P, root, &bad, br);
-        if (!bad && !a.oom && strength >= min_strength && strength > 0)
-            rc = put_factors(out, br);
-    }
-    arena_free(&a);
-    free(P.pool);
-    free(br);
+    struct hsform_scratch *own = scratch ? NULL : hsform_scratch_new(), *S = scratch ? scratch : own;
+    int rc = S ? factors_in(S, pattern, options, min_strength, out) : -1;
+    hsform_scratch_free(own);
     return rc;
 }
 

@@ -306,7 +306,7 @@ static int accepts(const char *pattern, unsigned flags)
  * form's edge classes make Hyperscan's own scan of a short pattern up to
  * ten times slower than the PCRE2 work they save (measured on the shipped
  * rules, docs/performance.md). */
-static void place(struct expr *x)
+static void place(struct expr *x, struct hsform_scratch *scratch)
 {
     char *form = NULL;
     if (x->c->kind == RULE_COND_WORDS && x->c->phrases && x->c->view != VIEW_RAW &&
@@ -315,7 +315,7 @@ static void place(struct expr *x)
     } else if (accepts(x->pattern, x->flags)) {
         x->place = PLACE_EXACT;
     } else if (x->c->kind == RULE_COND_MATCH && x->c->field != RULE_FIELD_ANY &&
-               hsform_factors(x->c->pattern, x->c->options, FACTOR_MIN_STRENGTH, &x->lits) == 0) {
+               hsform_factors(x->c->pattern, x->c->options, FACTOR_MIN_STRENGTH, scratch, &x->lits) == 0) {
         x->place = PLACE_LITERAL;   /* its required literals go to the literal database */
     } else if (x->c->kind == RULE_COND_WORDS && (form = hsform_superset(x->c->pattern, x->c->options)) &&
                accepts(form, x->flags)) {
@@ -543,6 +543,7 @@ int prefilter_build(const struct rule_table *t, struct prefilter **out, char *er
     size_t nrules = t->nrules, nflat = 0, nx = 0;
     struct prefilter *pf = calloc(1, sizeof *pf);
     struct expr *xs = NULL;
+    struct hsform_scratch *scratch = hsform_scratch_new();   /* NULL: each call makes its own */
     size_t *idx = NULL, *lidx = NULL;
     unsigned *slot = NULL, *lslot = NULL;
     if (!pf || !(pf->cond_base = malloc((nrules + 1) * sizeof *pf->cond_base)))
@@ -575,10 +576,12 @@ int prefilter_build(const struct rule_table *t, struct prefilter **out, char *er
             if (!(x->pattern = malloc(pl + 5)))
                 goto oom;
             snprintf(x->pattern, pl + 5, "%s%s", ext ? "(?x)" : "", c[k].pattern);
-            place(x);
+            place(x, scratch);
             nx++;
         }
     }
+    hsform_scratch_free(scratch);
+    scratch = NULL;
     /* One database per (field, view). */
     if (!(idx = malloc((nx ? nx : 1) * sizeof *idx)) || !(slot = malloc((nx ? nx : 1) * sizeof *slot)) ||
         !(lidx = malloc((nx ? nx : 1) * sizeof *lidx)) || !(lslot = malloc((nx ? nx : 1) * sizeof *lslot)))
@@ -663,6 +666,7 @@ int prefilter_build(const struct rule_table *t, struct prefilter **out, char *er
     *out = pf;
     return 0;
 oom:
+    hsform_scratch_free(scratch);
     if (xs)
         for (size_t x = 0; x < nx; x++) {
             free(xs[x].pattern);

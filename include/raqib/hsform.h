@@ -57,13 +57,20 @@ struct hsform_lits {
     char *bytes;                /* the literals' text, owned */
 };
 
+/* What hsform_factors works in; one kept across a rule set's patterns
+ * spares the heap thousands of large allocations (hsform.c). */
+struct hsform_scratch;
+struct hsform_scratch *hsform_scratch_new(void);   /* NULL when out of memory */
+void hsform_scratch_free(struct hsform_scratch *s);
+
 /* The required literals of pattern (PCRE2 options as for hsform_superset;
  * caseless and extended patterns have none), when the strongest group of
  * each branch has min_strength or more (a group's strength: its weakest
- * literal's characters plus one for each edge it must stand at). 0 and *out filled
- * (free with hsform_lits_free), or -1: none found, too weak, or out of
- * memory. */
-int hsform_factors(const char *pattern, unsigned pcre2_options, size_t min_strength, struct hsform_lits *out);
+ * literal's characters plus one for each edge it must stand at), worked out
+ * in scratch (NULL: a scratch of its own). 0 and *out filled (free with
+ * hsform_lits_free), or -1: none found, too weak, or out of memory. */
+int hsform_factors(const char *pattern, unsigned pcre2_options, size_t min_strength,
+                   struct hsform_scratch *scratch, struct hsform_lits *out);
 void hsform_lits_free(struct hsform_lits *l);
 
 #endif

@@ -202,7 +202,7 @@ static void factors_are(const char *pattern, size_t min, const char *want)
     struct hsform_lits l;
     char got[2048] = "";
     size_t n = 0;
-    if (hsform_factors(pattern, 0, min, &l) < 0) {
+    if (hsform_factors(pattern, 0, min, NULL, &l) < 0) {
         if (want)
             fail_msg("%s: expected %s, got no literals", pattern, want);
         return;
@@ -239,7 +239,7 @@ static void test_factors(void **state)
     factors_are("(a)\\1casino", 1, NULL);
     factors_are("casino|x", 4, NULL);
     struct hsform_lits l;
-    assert_int_equal(hsform_factors("casino", PCRE2_CASELESS, 1, &l), -1);
+    assert_int_equal(hsform_factors("casino", PCRE2_CASELESS, 1, NULL, &l), -1);
 }
 
 /* Does the code point before (after) s[at] let an edge of this kind stand
@@ -303,9 +303,11 @@ static void test_factors_superset(void **state)
         " ", " ", "  ", "\n", "7", "$", "é", "ـ", "_", "-", "١٢", "،", "s", "foo bar", "قرض ", "ّ",
     };
     size_t checked = 0, hits = 0;
+    struct hsform_scratch *scratch = hsform_scratch_new();   /* one for all, as prefilter_build */
+    assert_non_null(scratch);
     for (size_t k = 0; k < sizeof pats / sizeof pats[0]; k++) {
         struct hsform_lits l;
-        if (hsform_factors(pats[k], 0, 1, &l) < 0)
+        if (hsform_factors(pats[k], 0, 1, scratch, &l) < 0)
             fail_msg("%s: no literals", pats[k]);
         for (int t = 0; t < 3000; t++) {
             char text[256];
@@ -320,6 +322,7 @@ static void test_factors_superset(void **state)
         }
         hsform_lits_free(&l);
     }
+    hsform_scratch_free(scratch);
     assert_true(hits > checked / 20);
 }
 
