@@ -635,18 +635,28 @@ static int class_sure_members(struct out *o, const char *s, size_t n)
     return 1;
 }
 
+/* The one unquantified atom a lookaround holds (one branch of one item),
+ * or NULL. */
+static const struct node *lone_atom(const struct parser *P, const struct node *look)
+{
+    if (look->child < 0)
+        return NULL;
+    const struct node *alt = &P->pool[look->child];
+    if (alt->child < 0 || P->pool[alt->child].next >= 0)
+        return NULL;
+    const struct node *seq = &P->pool[alt->child];
+    if (seq->child < 0 || P->pool[seq->child].next >= 0)
+        return NULL;
+    const struct node *a = &P->pool[seq->child];
+    return a->kind == K_ATOM && !a->q ? a : NULL;
+}
+
 /* The one character a lookaround looks at, negated when neg: into o, 1;
  * 0 when the lookaround is not one plain character or class. */
 static int put_char_of(struct out *o, const struct parser *P, const struct node *look, int neg)
 {
-    const struct node *alt = &P->pool[look->child];
-    if (alt->child < 0 || P->pool[alt->child].next >= 0)
-        return 0;
-    const struct node *seq = &P->pool[alt->child];
-    if (seq->child < 0 || P->pool[seq->child].next >= 0)
-        return 0;
-    const struct node *a = &P->pool[seq->child];
-    if (a->kind != K_ATOM || a->q || a->n == 0 || (a->n == 1 && a->s[0] == '.'))
+    const struct node *a = lone_atom(P, look);
+    if (!a || a->n == 0 || (a->n == 1 && a->s[0] == '.'))
         return 0;
     if (!neg) {
         put(o, a->s, a->n);
@@ -1015,16 +1025,8 @@ static struct set strongest(const struct facts *f)
 /* Which edge mark a lookaround is, or 0 (then it is dropped). */
 static int look_mark(const struct parser *P, const struct node *x)
 {
-    if (!x->neg || x->child < 0)
-        return 0;
-    const struct node *alt = &P->pool[x->child];
-    if (alt->child < 0 || P->pool[alt->child].next >= 0)
-        return 0;
-    const struct node *seq = &P->pool[alt->child];
-    if (seq->child < 0 || P->pool[seq->child].next >= 0)
-        return 0;
-    const struct node *a = &P->pool[seq->child];
-    if (a->kind != K_ATOM || a->q)
+    const struct node *a = x->neg ? lone_atom(P, x) : NULL;
+    if (!a)
         return 0;
     int l = a->n == 5 && memcmp(a->s, "\\p{L}", 5) == 0;
     int ln = a->n == 13 && memcmp(a->s, "[\\p{L}\\p{N}]", 13) == 0;
