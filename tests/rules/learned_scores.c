@@ -7,7 +7,10 @@
  *   learned_scores MODEL... < comments.jsonl
  *
  * Per comment and model: the score alone, and with a site's counts (live
- * learning) made of every third comment before it, as %a. */
+ * learning) made of every third comment before it, as %a; built with
+ * LEARNED_SCORES_JOINT (both trees have joint indexes), every 250th comment
+ * also through a joint index of the model and those counts, as a moderating
+ * site scores once the learner's indexer has run. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,20 @@
 #include "raqib/normalize.h"
 
 #define MAX_MODELS 8
+
+#ifdef LEARNED_SCORES_JOINT
+/* The score through a joint index built for this very comment. */
+static double joint_score(const struct learn_model *m, const struct learn_model *site, const char *s, size_t len)
+{
+    struct learn_model *joint = learn_model_joint_index(m, site);
+    struct learn_text t;
+    learn_text_list(&t, s, len, learn_model_get_tokens(m));
+    double p = learn_text_score_joint(&t, m, site, joint);
+    learn_text_free(&t);
+    learn_model_free(joint);
+    return p;
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -48,6 +65,10 @@ int main(int argc, char **argv)
             for (int i = 0; i < n; i++) {
                 printf("%ld %d %a %a\n", k, i, learn_model_score(model[i], s, len),
                        learn_model_score_site(model[i], site[i], s, len));
+#ifdef LEARNED_SCORES_JOINT
+                if (k % 250 == 0)
+                    printf("%ld %d joint %a\n", k, i, joint_score(model[i], site[i], s, len));
+#endif
                 uint64_t *tokens;
                 long m = k % 3 == 0 ? learn_doc_tokens(learn_model_get_tokens(model[i]), s, len, &tokens) : -1;
                 if (m >= 0) {

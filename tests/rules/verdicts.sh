@@ -52,14 +52,17 @@ if [ -n "${VERDICTS_BASE:-}" ]; then
     same "this build vs $VERDICTS_BASE (PCRE2 alone)" "$T/base.out" "$T/pcre2.out"
     # the learned models' scores to the last bit, alone and with a site's counts
     libs="$(pkg-config --libs libpcre2-8 jansson libutf8proc) $(pkg-config --libs libhs 2>/dev/null || true) -lm -lpthread"
+    # joint-index scores too, when both trees have joint indexes
+    joint=-DLEARNED_SCORES_JOINT
+    grep -q learn_model_joint_index "$T/base/include/raqib/learn.h" || joint=
     for tree in "$ROOT" "$T/base"; do
         pure=$(cd "$tree" && make -s BUILD=build print-pure-objs | tr ' ' '\n' | sed "s|^|$tree/|" | tr '\n' ' ')
         [ "$tree" = "$ROOT" ] && pure=$(make -s BUILD="$BUILD" print-pure-objs)
         out=$([ "$tree" = "$ROOT" ] && echo this || echo base)
-        cc -O2 -std=c11 -D_GNU_SOURCE -I"$tree/include" tests/rules/learned_scores.c $pure $libs -o "$T/scores_$out"
+        cc -O2 -std=c11 -D_GNU_SOURCE $joint -I"$tree/include" tests/rules/learned_scores.c $pure $libs -o "$T/scores_$out"
         "$T/scores_$out" "$RULES"/models/*.model < "$T/all.jsonl" > "$T/scores_$out.out"
     done
-    same "learned scores, this build vs $VERDICTS_BASE (alone and with a site's counts, %a)" \
+    same "learned scores, this build vs $VERDICTS_BASE (alone, with a site's counts${joint:+, through a joint index}, %a)" \
         "$T/scores_base.out" "$T/scores_this.out"
 fi
 echo "verdicts: $(( $(date +%s) - t0 )) s"
