@@ -134,6 +134,14 @@ bare_run bare_cl changelist # the same with the epoll changelist raqibd's worker
 HS_NOTE="Hyperscan: not in this build"
 declare -A HSN RSS   # per rule set: the Hyperscan line, RSS in KB once loaded and warm
 RSS10K=""; IDLE_CONN=""
+# wait_hyperscan LOG: until raqibd's background Hyperscan build is done.
+wait_hyperscan() {
+    for _ in $(seq 1 1800); do
+        grep -q -E 'Hyperscan ready|PCRE2 runs every' "$1" && return 0
+        sleep 0.5
+    done
+}
+
 # raqibd_run NAME RULES THREADS [short]: R[*_NAME] for both endpoints,
 # keep-alive and close (and, unless short, half of peak); the last rule set
 # also measures memory per idle connection. With more than one thread the
@@ -149,11 +157,8 @@ raqibd_run() {
     PID=$!
     PIDS+=($PID)
     wait_port "$PORT"
-    if [ -n "$HS_LIBS" ]; then   # wait for the background Hyperscan build
-        for _ in $(seq 1 1800); do
-            grep -q -E 'Hyperscan ready|PCRE2 runs every' "$T/raqibd$name.log" && break
-            sleep 0.5
-        done
+    if [ -n "$HS_LIBS" ]; then
+        wait_hyperscan "$T/raqibd$name.log"
         HSN[$name]=$(grep -o -E 'Hyperscan ready.*' "$T/raqibd$name.log" | head -1)
         HS_NOTE=${HSN[$name]}
         note "$HS_NOTE"
@@ -200,6 +205,41 @@ NCPU=$(nproc)
 SHIPPED_RULES=$(cat rules/*.rules | grep -c '^rule ')
 raqibd_run shipped "$ROOT/rules" 1
 [ "$NCPU" -gt 1 ] && raqibd_run shipped_mt "$ROOT/rules" "$NCPU" short
+
+# ---- side by side: the shipped rules and the bare server, alternating ------
+# On a shared machine a server's speed drifts by tens of percent within
+# minutes (the bare server alone: 28,000 to 40,000 req/s in one evening), and
+# the rows above are minutes apart. Here the bare server and raqibd (shipped
+# rules, one worker) run at once on the same core and /v1/check is measured
+# on each in turn, SBS_ROUNDS rounds (default 3): the rounds' ratios and
+# their median are the steadier figure against the 0.6 target.
+side_by_side() {
+    local bport sport bpid spid b s
+    note "side by side: bare and shipped, alternating"
+    bport=$(free_port)
+    $SRV "$T/bare" "$bport" &
+    bpid=$!
+    PIDS+=($bpid)
+    sport=$(free_port)
+    $SRV "$BUILD/raqibd" --listen "127.0.0.1:$sport" --rules "$ROOT/rules" --threads 1 --flood_seconds 0 \
+        --redis "redis://127.0.0.1:$RPORT/0" --spool "$T/spool_sbs" 2>"$T/raqibd_sbs.log" &
+    spid=$!
+    PIDS+=($spid)
+    wait_port "$bport"
+    wait_port "$sport"
+    [ -n "$HS_LIBS" ] && wait_hyperscan "$T/raqibd_sbs.log"
+    warm_up "$bport"
+    warm_up "$sport"
+    SBS=()
+    for _ in $(seq 1 "${SBS_ROUNDS:-3}"); do
+        b=$(run_wrk "$bport" /v1/check 0 "$CONNS")
+        s=$(run_wrk "$sport" /v1/check 0 "$CONNS")
+        SBS+=("$(ratio "${s%% *}" "${b%% *}")")
+    done
+    kill "$bpid" "$spid"
+    wait "$bpid" "$spid" 2>/dev/null || true
+}
+side_by_side
 for n in $RULE_COUNTS; do
     mkdir -p "$T/r$n"
     "$T/engine_bench" gen "$n" "$T/r$n"
@@ -329,6 +369,7 @@ echo
 echo "ratios"
 mid=$(echo $RULE_COUNTS | awk '{ print $(NF > 1 ? 2 : 1) }')
 echo "  shipped rules ($SHIPPED_RULES) / bare, /v1/check keep-alive:    $(ratio "$(first check_ka_shipped)" "$(first bare_ka)")   (target >= 0.6)"
+echo "    side by side, ${#SBS[@]} alternating rounds: ${SBS[*]}; median $(printf '%s\n' "${SBS[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
 echo "  shipped rules / bare, /v1/comments keep-alive:      $(ratio "$(first comments_ka_shipped)" "$(first bare_ka)")   (target >= 0.4)"
 echo "  cost of shipped rules / $mid generated, /v1/check:  $(ratio "$(first check_ka_$mid)" "$(first check_ka_shipped)")   (target <= 2)"
 echo "  cost of shipped rules / $mid generated, /v1/comments: $(ratio "$(first comments_ka_$mid)" "$(first comments_ka_shipped)")"
