@@ -9,7 +9,8 @@
 # text on every request; raqibd runs with --flood_seconds 0) and prints one
 # table: req/s, p50 and p99 for /v1/comments and /v1/check, keep-alive and
 # `Connection: close`, the bare server (bare.c) the same way (with libevent's
-# defaults and with the epoll changelist raqibd uses), the ratios, rspamd on
+# defaults and with the epoll changelist raqibd uses), the ratios (the
+# shipped rules' to the bare server also side by side, alternating), rspamd on
 # the same 1,000 patterns when it is installed, the rule engine
 # alone (comments/s per core, Hyperscan vs PCRE2), the fold (MB/s), memory
 # per idle connection and RSS at 10,000 rules. Servers are pinned to CPU 0
@@ -17,7 +18,7 @@
 #
 # Env: BENCH_SECONDS (wrk run length, default 6), BENCH_CONNS (default 50),
 # BENCH_RULES ("10 1000 10000"), BENCH_RSPAMD=0 skips rspamd, BENCH_REDIS_ARGS
-# (more redis-server options),
+# (more redis-server options), SBS_ROUNDS (side-by-side rounds, default 3),
 # BENCH_ENGINE_MAX (1000: the engine alone is measured up to this many rules,
 # since a 10,000-rule Hyperscan build takes minutes and raqibd already pays it).
 # Everything it starts is stopped by PID on exit; files go to a temp dir.
