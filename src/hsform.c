@@ -1194,17 +1194,25 @@ static struct facts facts_of(struct arena *a, const struct parser *P, int k, int
     return once;
 }
 
-/* Surely \w under UCP: ASCII letters and digits, the Arabic letters. */
+int hsform_blocks_edge(int32_t cp, unsigned char edge)
+{
+    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= 0x621 && cp <= 0x64a))
+        return edge != HSFORM_EDGE_NONE;
+    return edge == HSFORM_EDGE_LN &&
+           ((cp >= '0' && cp <= '9') || (cp >= 0x660 && cp <= 0x669) || (cp >= 0x6f0 && cp <= 0x6f9));
+}
+
+/* Is the character s[0..n) starts with surely \w under UCP (a letter or
+ * number hsform_blocks_edge knows)? */
 static int surely_word_start(const unsigned char *s, size_t n)
 {
     if (!n)
         return 0;
     if (s[0] < 0x80)
-        return (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9');
+        return hsform_blocks_edge(s[0], HSFORM_EDGE_LN);
     if ((s[0] & 0xe0) != 0xc0 || n < 2)
         return 0;
-    unsigned cp = ((s[0] & 0x1fu) << 6) | (s[1] & 0x3fu);
-    return cp >= 0x621 && cp <= 0x64a;
+    return hsform_blocks_edge((int32_t)(((s[0] & 0x1fu) << 6) | (s[1] & 0x3fu)), HSFORM_EDGE_LN);
 }
 
 /* The start of the last character of s[0..n). */

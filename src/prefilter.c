@@ -827,18 +827,6 @@ static int any_reads(int f)
     return 0;
 }
 
-/* 1 when cp surely is what an edge of this kind (HSFORM_EDGE_L: \p{L},
- * _LN: \p{L} or \p{N}) may not have beside it: ASCII letters, the Arabic
- * letters, and for _LN the ASCII and Arabic digits (hsform.c's L_SET and
- * N_SET, which its unit test checks against Unicode). Anything else may be
- * an edge. */
-static int blocks_edge(int32_t cp, unsigned char edge)
-{
-    if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= 0x621 && cp <= 0x64a))
-        return edge != HSFORM_EDGE_NONE;
-    return edge == HSFORM_EDGE_LN &&
-           ((cp >= '0' && cp <= '9') || (cp >= 0x660 && cp <= 0x669) || (cp >= 0x6f0 && cp <= 0x6f9));
-}
 
 /* The code point of valid UTF-8 starting at s[0] (ASCII and 2-byte forms
  * exactly; longer ones only need to be told from those). */
@@ -860,7 +848,7 @@ static int edge_before(const unsigned char *text, size_t at, unsigned char edge)
     size_t i = at - 1;
     while (i > 0 && at - i < 4 && (text[i] & 0xc0) == 0x80)
         i--;
-    return !blocks_edge(cp_at(text + i), edge);
+    return !hsform_blocks_edge(cp_at(text + i), edge);
 }
 
 struct phrase_ctx {
@@ -888,7 +876,7 @@ static int on_phrase(unsigned id, unsigned long long from, unsigned long long to
     if (ctx->bits[p->slot / 64] & bit)
         return 0;
     size_t start = (size_t)to - p->len;
-    if (to < ctx->len && blocks_edge(cp_at(ctx->text + to), p->after))
+    if (to < ctx->len && hsform_blocks_edge(cp_at(ctx->text + to), p->after))
         return 0;
     int ok = edge_before(ctx->text, start, p->before);
     for (const char *c = p->proclitics; !ok && c && *c; c += strlen(c) + 1) {

@@ -35,6 +35,12 @@ char *hsform_superset(const char *pattern, unsigned pcre2_options);
  * have it. */
 enum { HSFORM_EDGE_NONE = 0, HSFORM_EDGE_L, HSFORM_EDGE_LN };
 
+/* 1 when cp surely is what an edge of this kind may not have beside it:
+ * the ASCII and Arabic letters (\p{L}), and for HSFORM_EDGE_LN also the
+ * ASCII and Arabic digits (\p{N}) — hsform.c's L_SET and N_SET, which its
+ * unit test checks against Unicode. Anything else may stand at an edge. */
+int hsform_blocks_edge(int32_t cp, unsigned char edge);
+
 #define HSFORM_GROUPS_MAX 8      /* groups one branch of a pattern requires */
 
 struct hsform_lit {

@@ -280,6 +280,29 @@ static int literals_pass(const struct hsform_lits *l, const char *s, size_t n)
     return 0;
 }
 
+/* hsform_blocks_edge (what the literal databases' edge checks reject)
+ * rejects only what PCRE2 itself reads as \p{L}, or \p{L}\p{N} for _LN. */
+static void test_blocks_edge_is_sure(void **state)
+{
+    (void)state;
+    size_t blocked = 0;
+    for (int32_t cp = 1; cp < 0x800; cp++) {
+        char u[3];
+        size_t n = cp < 0x80 ? 1 : 2;
+        if (n == 1)
+            u[0] = (char)cp;
+        else
+            u[0] = (char)(0xc0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3f));
+        assert_false(hsform_blocks_edge(cp, HSFORM_EDGE_NONE));
+        if (hsform_blocks_edge(cp, HSFORM_EDGE_L) && !matches("^\\p{L}", 0, u, n))
+            fail_msg("U+%04X is blocked at a letter edge but is not \\p{L}", (unsigned)cp);
+        if (hsform_blocks_edge(cp, HSFORM_EDGE_LN) && !matches("^[\\p{L}\\p{N}]", 0, u, n))
+            fail_msg("U+%04X is blocked at a letter-or-number edge but is neither", (unsigned)cp);
+        blocked += hsform_blocks_edge(cp, HSFORM_EDGE_LN);
+    }
+    assert_true(blocked > 100);   /* the ASCII and Arabic letters and digits */
+}
+
 static void test_factors_superset(void **state)
 {
     (void)state;
@@ -333,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_sets_are_sure),
         cmocka_unit_test(test_superset),
         cmocka_unit_test(test_factors),
+        cmocka_unit_test(test_blocks_edge_is_sure),
         cmocka_unit_test(test_factors_superset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
